@@ -1,0 +1,10 @@
+//! mailtrail: follow every message through Postfix mail logs.
+//!
+//! The pipeline is visible in the modules: `input` (bytes from files, rotated sets,
+//! compressed copies, stdin, the journal) → `envelope` + `parse` (one typed `Event` per line)
+//! → `correlate` (messages, sessions, links) → consumers in `output` and `cli`.
+
+pub mod envelope;
+pub mod event;
+pub mod parse;
+pub mod time;
