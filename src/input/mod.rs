@@ -11,8 +11,10 @@
 use std::fmt;
 use std::path::PathBuf;
 
+mod lines;
 mod rotation;
 
+pub use lines::LineReader;
 pub use rotation::order_rotated;
 
 /// Where log bytes come from.
