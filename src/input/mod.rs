@@ -11,6 +11,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+mod decompress;
 mod lines;
 mod rotation;
 
