@@ -14,9 +14,11 @@ use std::path::PathBuf;
 mod decompress;
 mod lines;
 mod rotation;
+mod source;
 
 pub use lines::LineReader;
 pub use rotation::order_rotated;
+pub use source::{default_sources, sources_from_args};
 
 /// Where log bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,3 +108,5 @@ mod tests {
     }
 }
 
+#[cfg(test)]
+mod tests_files;
