@@ -4,7 +4,10 @@
 //! compressed copies, stdin, the journal) → `envelope` + `parse` (one typed `Event` per line)
 //! → `correlate` (messages, sessions, links) → consumers in `output` and `cli`.
 
+pub mod correlate;
 pub mod envelope;
 pub mod event;
+pub mod input;
 pub mod parse;
+pub mod text;
 pub mod time;
