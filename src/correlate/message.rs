@@ -194,12 +194,24 @@ impl LinkKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
     pub kind: LinkKind,
     pub queue_id: QueueId,
     /// The other message's host, when it differs (a relay whose log is in the input).
-    pub host: Option<u32>,
+    pub host: Option<Rc<str>>,
+}
+
+impl Ending {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ending::Removed => "removed",
+            Ending::Deleted => "deleted",
+            Ending::Requeued => "requeued",
+            Ending::Discarded => "discarded",
+            Ending::Rejected => "rejected",
+        }
+    }
 }
 
 /// What ended a message's life without a delivery line.

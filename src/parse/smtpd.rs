@@ -73,6 +73,10 @@ fn session(text: &[u8]) -> Option<Event<'_>> {
             return Some(Event::Interrupted { kind, stage, client });
         }
     }
+    // The seed shows `client=…` without a queue ID while identifying the client.
+    if let Some(after) = strip(text, b"client=") {
+        return Some(Event::SessionNote { client: Some(endpoint(after)?.0), note: text });
+    }
     if let Some(name) = strip(text, b"EHLO ").or_else(|| strip(text, b"HELO ")) {
         return Some(Event::Helo { name });
     }
