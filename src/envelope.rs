@@ -12,9 +12,25 @@ use crate::parse::bytes::{parse_u64, word};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RawStamp {
     /// `Mmm dd hh:mm:ss` — no year, local time.
-    Syslog { month: u8, day: u8, hour: u8, minute: u8, second: u8, year: Option<i16> },
+    Syslog {
+        month: u8,
+        day: u8,
+        hour: u8,
+        minute: u8,
+        second: u8,
+        year: Option<i16>,
+    },
     /// RFC 3339: everything known. `offset` in seconds east of UTC; `None` means no zone given.
-    Full { year: i16, month: u8, day: u8, hour: u8, minute: u8, second: u8, nanos: u32, offset: Option<i32> },
+    Full {
+        year: i16,
+        month: u8,
+        day: u8,
+        hour: u8,
+        minute: u8,
+        second: u8,
+        nanos: u32,
+        offset: Option<i32>,
+    },
 }
 
 /// The severity prefix Postfix puts before the text.
@@ -63,11 +79,15 @@ pub struct Envelope<'a> {
     pub text: &'a [u8],
 }
 
-const MONTHS: [&[u8; 3]; 12] =
-    [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
 
 fn month_number(name: &[u8]) -> Option<u8> {
-    MONTHS.iter().position(|m| m.as_slice() == name).map(|i| i as u8 + 1)
+    MONTHS
+        .iter()
+        .position(|m| m.as_slice() == name)
+        .map(|i| i as u8 + 1)
 }
 
 fn two_digits(b: &[u8]) -> Option<u8> {
@@ -82,7 +102,11 @@ fn clock(b: &[u8]) -> Option<(u8, u8, u8)> {
     if b.len() < 8 || b[2] != b':' || b[5] != b':' {
         return None;
     }
-    let (h, m, s) = (two_digits(&b[0..2])?, two_digits(&b[3..5])?, two_digits(&b[6..8])?);
+    let (h, m, s) = (
+        two_digits(&b[0..2])?,
+        two_digits(&b[3..5])?,
+        two_digits(&b[6..8])?,
+    );
     (h < 24 && m < 60 && s <= 60).then_some((h, m, s))
 }
 
@@ -106,7 +130,17 @@ fn syslog_stamp(line: &[u8], year: Option<i16>) -> Option<(RawStamp, &[u8])> {
     let (hour, minute, second) = clock(&line[7..])?;
     let rest = line[15..].strip_prefix(b" ")?;
     // Some exports put the year after the day: `Jun 26 2012 08:00:00` is rare; not handled.
-    Some((RawStamp::Syslog { month, day, hour, minute, second, year }, rest))
+    Some((
+        RawStamp::Syslog {
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            year,
+        },
+        rest,
+    ))
 }
 
 /// RFC 3339 `YYYY-MM-DDThh:mm:ss[.frac][Z|±hh:mm|±hhmm] `.
@@ -159,7 +193,19 @@ fn rfc3339_stamp(line: &[u8]) -> Option<(RawStamp, &[u8])> {
         _ => None,
     };
     let rest = line.get(i..)?.strip_prefix(b" ")?;
-    Some((RawStamp::Full { year, month, day, hour, minute, second, nanos, offset }, rest))
+    Some((
+        RawStamp::Full {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            nanos,
+            offset,
+        },
+        rest,
+    ))
 }
 
 /// Any understood timestamp at the start of the line.
@@ -189,17 +235,28 @@ pub fn program(tag: &[u8]) -> Program<'_> {
         (Some(first), Some(last)) => Program {
             tag,
             syslog_name: &tag[..first],
-            service: if last > first { &tag[first + 1..last] } else { &[] },
+            service: if last > first {
+                &tag[first + 1..last]
+            } else {
+                &[]
+            },
             daemon: &tag[last + 1..],
         },
-        _ => Program { tag, syslog_name: tag, service: &[], daemon: tag },
+        _ => Program {
+            tag,
+            syslog_name: tag,
+            service: &[],
+            daemon: tag,
+        },
     }
 }
 
 /// `tag[pid]: ` or `tag: ` at the start of `text`.
 fn tag_and_pid(text: &[u8]) -> Option<(&[u8], Option<u32>, &[u8])> {
     // The tag ends at `[` (pid follows) or at `:`; it holds no spaces.
-    let end = text.iter().position(|&b| b == b'[' || b == b':' || b == b' ')?;
+    let end = text
+        .iter()
+        .position(|&b| b == b'[' || b == b':' || b == b' ')?;
     let tag = &text[..end];
     if tag.is_empty() {
         return None;
@@ -239,6 +296,10 @@ pub fn severity(text: &[u8]) -> (Severity, &[u8]) {
         if let Some(rest) = text.strip_prefix(prefix) {
             return (sev, rest);
         }
+        // A line cut right after its severity (`warning:`) is still a warning.
+        if text == &prefix[..prefix.len() - 1] {
+            return (sev, &[]);
+        }
     }
     (Severity::Info, text)
 }
@@ -253,7 +314,14 @@ pub fn parse(line: &[u8]) -> Option<Envelope<'_>> {
     let (tag, pid, text) = tag_and_pid(rest)?;
     let text = skip_solaris_id(text);
     let (severity, text) = severity(text);
-    Some(Envelope { stamp, host, program: program(tag), pid, severity, text })
+    Some(Envelope {
+        stamp,
+        host,
+        program: program(tag),
+        pid,
+        severity,
+        text,
+    })
 }
 
 #[cfg(test)]
@@ -262,10 +330,20 @@ mod tests {
 
     #[test]
     fn traditional_syslog_line() {
-        let e = parse(b"Aug 15 08:00:00 mailserver postfix/smtpd[12345]: connect from unknown[192.168.1.100]").unwrap();
+        let e = parse(
+            b"Aug 15 08:00:00 mailserver postfix/smtpd[12345]: connect from unknown[192.168.1.100]",
+        )
+        .unwrap();
         assert_eq!(
             e.stamp,
-            RawStamp::Syslog { month: 8, day: 15, hour: 8, minute: 0, second: 0, year: None }
+            RawStamp::Syslog {
+                month: 8,
+                day: 15,
+                hour: 8,
+                minute: 0,
+                second: 0,
+                year: None
+            }
         );
         assert_eq!(e.host, b"mailserver");
         assert_eq!(e.program.daemon, b"smtpd");
@@ -276,7 +354,10 @@ mod tests {
 
     #[test]
     fn space_padded_day_and_zero_padded_day() {
-        for line in [&b"Aug  5 08:00:00 h postfix/qmgr[1]: x"[..], b"Aug 05 08:00:00 h postfix/qmgr[1]: x"] {
+        for line in [
+            &b"Aug  5 08:00:00 h postfix/qmgr[1]: x"[..],
+            b"Aug 05 08:00:00 h postfix/qmgr[1]: x",
+        ] {
             match parse(line).unwrap().stamp {
                 RawStamp::Syslog { day, .. } => assert_eq!(day, 5),
                 other => panic!("unexpected {other:?}"),
@@ -286,26 +367,53 @@ mod tests {
 
     #[test]
     fn rfc3339_with_fraction_and_offsets() {
-        let e = parse(b"2026-11-28T17:29:16.308429+00:00 mail postfix/master[2101]: daemon started").unwrap();
+        let e =
+            parse(b"2026-11-28T17:29:16.308429+00:00 mail postfix/master[2101]: daemon started")
+                .unwrap();
         assert_eq!(
             e.stamp,
             RawStamp::Full {
-                year: 2026, month: 11, day: 28, hour: 17, minute: 29, second: 16,
-                nanos: 308_429_000, offset: Some(0)
+                year: 2026,
+                month: 11,
+                day: 28,
+                hour: 17,
+                minute: 29,
+                second: 16,
+                nanos: 308_429_000,
+                offset: Some(0)
             }
         );
         let e = parse(b"2026-11-28T17:29:16+0200 mail postfix/qmgr[1]: x").unwrap();
-        assert!(matches!(e.stamp, RawStamp::Full { offset: Some(7200), .. }));
+        assert!(matches!(
+            e.stamp,
+            RawStamp::Full {
+                offset: Some(7200),
+                ..
+            }
+        ));
         let e = parse(b"2026-11-28T17:29:16Z mail postfix/qmgr[1]: x").unwrap();
-        assert!(matches!(e.stamp, RawStamp::Full { offset: Some(0), nanos: 0, .. }));
+        assert!(matches!(
+            e.stamp,
+            RawStamp::Full {
+                offset: Some(0),
+                nanos: 0,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn instance_service_and_daemon() {
         let p = program(b"postfix-out/submission/smtpd");
-        assert_eq!((p.syslog_name, p.service, p.daemon), (&b"postfix-out"[..], &b"submission"[..], &b"smtpd"[..]));
+        assert_eq!(
+            (p.syslog_name, p.service, p.daemon),
+            (&b"postfix-out"[..], &b"submission"[..], &b"smtpd"[..])
+        );
         let p = program(b"postfix/smtp");
-        assert_eq!((p.syslog_name, p.service, p.daemon), (&b"postfix"[..], &b""[..], &b"smtp"[..]));
+        assert_eq!(
+            (p.syslog_name, p.service, p.daemon),
+            (&b"postfix"[..], &b""[..], &b"smtp"[..])
+        );
         let p = program(b"postfix/a/b/cleanup");
         assert_eq!(p.service, b"a/b");
     }

@@ -26,7 +26,7 @@ impl DeliveryStatus {
             b"bounced" => DeliveryStatus::Bounced,
             b"expired" => DeliveryStatus::Expired,
             b"force-expired" => DeliveryStatus::ForceExpired,
-            b"undeliverable" => DeliveryStatus::Undeliverable,
+            b"undeliverable" | b"undeliverable-but-not-cached" => DeliveryStatus::Undeliverable,
             b"deliverable" => DeliveryStatus::Deliverable,
             _ => return None,
         })
@@ -157,9 +157,18 @@ pub struct Screening<'a> {
 #[derive(Debug, Clone, Copy)]
 pub enum Event<'a> {
     // ---- smtpd
-    Connect { client: Endpoint<'a> },
-    Disconnect { client: Endpoint<'a>, counts: &'a [u8] },
-    Interrupted { kind: Interruption, stage: &'a [u8], client: Endpoint<'a> },
+    Connect {
+        client: Endpoint<'a>,
+    },
+    Disconnect {
+        client: Endpoint<'a>,
+        counts: &'a [u8],
+    },
+    Interrupted {
+        kind: Interruption,
+        stage: &'a [u8],
+        client: Endpoint<'a>,
+    },
     /// `QID: client=…` — smtpd (or qmqpd) gave the message its queue ID.
     ClientAccepted {
         queue_id: QueueId,
@@ -170,52 +179,126 @@ pub enum Event<'a> {
         orig_queue_id: Option<QueueId>,
     },
     /// A verdict before any queue file exists (`NOQUEUE: reject: …`) or on a message.
-    Verdict { queue_id: Option<QueueId>, verdict: Verdict<'a> },
+    Verdict {
+        queue_id: Option<QueueId>,
+        verdict: Verdict<'a>,
+    },
     /// `EHLO name` / `HELO name`, as the seed document shows smtpd logging it.
-    Helo { name: &'a [u8] },
+    Helo {
+        name: &'a [u8],
+    },
     /// `sender=<…>` without a queue ID (the seed's illustration of MAIL FROM).
-    Sender { address: &'a [u8] },
+    Sender {
+        address: &'a [u8],
+    },
     /// `recipient=<…>` without a queue ID (the seed's illustration of RCPT TO).
-    Recipient { address: &'a [u8] },
+    Recipient {
+        address: &'a [u8],
+    },
     /// `… TLS connection established from|to PEER: PROTOCOL with cipher CIPHER (…)`.
-    Tls { inbound: bool, trust: &'a [u8], peer: Option<Endpoint<'a>>, protocol: &'a [u8], cipher: &'a [u8] },
-    SaslFailed { client: Endpoint<'a>, method: &'a [u8], reason: &'a [u8] },
+    Tls {
+        inbound: bool,
+        trust: &'a [u8],
+        peer: Option<Endpoint<'a>>,
+        protocol: &'a [u8],
+        cipher: &'a [u8],
+    },
+    SaslFailed {
+        client: Endpoint<'a>,
+        method: &'a [u8],
+        reason: &'a [u8],
+    },
     /// Other understood smtpd remarks: improper pipelining, proxy-accept, non-SMTP command, …
-    SessionNote { client: Option<Endpoint<'a>>, note: &'a [u8] },
+    SessionNote {
+        client: Option<Endpoint<'a>>,
+        note: &'a [u8],
+    },
 
     // ---- postscreen, dnsblog, anvil, tlsproxy, scache: facts about the server, not messages
     Screening(Screening<'a>),
-    DnsblHit { ip: &'a [u8], list: &'a [u8] },
-    Statistics { text: &'a [u8] },
+    DnsblHit {
+        ip: &'a [u8],
+        list: &'a [u8],
+    },
+    Statistics {
+        text: &'a [u8],
+    },
 
     // ---- cleanup, pickup
-    MessageId { queue_id: QueueId, message_id: &'a [u8] },
-    Pickup { queue_id: QueueId, uid: Option<u32>, from: Option<&'a [u8]>, orig_id: Option<QueueId> },
+    MessageId {
+        queue_id: QueueId,
+        message_id: &'a [u8],
+    },
+    Pickup {
+        queue_id: QueueId,
+        uid: Option<u32>,
+        from: Option<&'a [u8]>,
+        orig_id: Option<QueueId>,
+    },
 
     // ---- qmgr
-    QueueActive { queue_id: QueueId, from: &'a [u8], size: Option<u64>, nrcpt: Option<u32>, deferred_queue: bool },
-    Removed { queue_id: QueueId },
-    ReturnedToSender { queue_id: QueueId, from: &'a [u8], status: DeliveryStatus },
+    QueueActive {
+        queue_id: QueueId,
+        from: &'a [u8],
+        size: Option<u64>,
+        nrcpt: Option<u32>,
+        deferred_queue: bool,
+    },
+    Removed {
+        queue_id: QueueId,
+    },
+    ReturnedToSender {
+        queue_id: QueueId,
+        from: &'a [u8],
+        status: DeliveryStatus,
+    },
 
     // ---- delivery agents
     Delivery(Delivery<'a>),
+    /// A delivery line cut short (syslog truncates long lines) before its `status=`: the
+    /// recipient is known, the outcome is not.
+    DeliveryCut {
+        queue_id: QueueId,
+        to: &'a [u8],
+    },
     /// smtp/lmtp trouble tied to a message: `QID: lost connection with H while …`,
     /// `QID: host H said: …`, `QID: conversation with H timed out …`.
-    DeliveryProblem { queue_id: QueueId, text: &'a [u8] },
+    DeliveryProblem {
+        queue_id: QueueId,
+        text: &'a [u8],
+    },
     /// `connect to H[ip]:25: Connection refused` and other per-connection trouble.
-    ConnectionProblem { text: &'a [u8] },
+    ConnectionProblem {
+        text: &'a [u8],
+    },
 
     // ---- bounce
-    Notification { queue_id: QueueId, kind: NotificationKind, to_postmaster: bool, new_queue_id: QueueId },
+    Notification {
+        queue_id: QueueId,
+        kind: NotificationKind,
+        to_postmaster: bool,
+        new_queue_id: QueueId,
+    },
 
     // ---- master, postfix-script, postsuper
-    Master { action: MasterAction, version: Option<&'a [u8]> },
-    QueueFile { queue_id: QueueId, action: QueueAction },
-    QueueSummary { text: &'a [u8] },
+    Master {
+        action: MasterAction,
+        version: Option<&'a [u8]>,
+    },
+    QueueFile {
+        queue_id: QueueId,
+        action: QueueAction,
+    },
+    QueueSummary {
+        text: &'a [u8],
+    },
 
     /// `warning:`, `error:`, `fatal:`, `panic:` lines (and a few free-text info lines):
     /// understood as diagnostics, with the queue ID when one leads the text.
-    Diagnostic { queue_id: Option<QueueId>, text: &'a [u8] },
+    Diagnostic {
+        queue_id: Option<QueueId>,
+        text: &'a [u8],
+    },
 }
 
 impl Event<'_> {
@@ -243,6 +326,7 @@ impl Event<'_> {
             Event::ReturnedToSender { .. } => "returned-to-sender",
             Event::Delivery(_) => "delivery",
             Event::DeliveryProblem { .. } => "delivery-problem",
+            Event::DeliveryCut { .. } => "delivery-cut",
             Event::ConnectionProblem { .. } => "connection-problem",
             Event::Notification { .. } => "notification",
             Event::Master { .. } => "master",
@@ -262,6 +346,7 @@ impl Event<'_> {
             | Event::Removed { queue_id }
             | Event::ReturnedToSender { queue_id, .. }
             | Event::DeliveryProblem { queue_id, .. }
+            | Event::DeliveryCut { queue_id, .. }
             | Event::Notification { queue_id, .. }
             | Event::QueueFile { queue_id, .. } => Some(queue_id),
             Event::Delivery(d) => Some(d.queue_id),

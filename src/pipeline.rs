@@ -96,7 +96,16 @@ pub fn run(sources: &[Source], options: &Options, sink: &mut dyn Sink) -> Outcom
                 }
             };
             line_number += 1;
-            let flow = one_line(line, line_number, &name, &parser, &mut clock, &mut tracker, &mut stats, sink);
+            let flow = one_line(
+                line,
+                line_number,
+                &name,
+                &parser,
+                &mut clock,
+                &mut tracker,
+                &mut stats,
+                sink,
+            );
             if flow.is_break() || drain(&mut tracker, sink).is_break() {
                 stopped = true;
                 break 'sources;
@@ -143,7 +152,13 @@ fn one_line(
                 (Some(event), Some(t)) => {
                     stats.understood += 1;
                     *stats.events.entry(event.kind()).or_default() += 1;
-                    let ctx = LineContext { time: t, envelope, source, line_number, raw: line };
+                    let ctx = LineContext {
+                        time: t,
+                        envelope,
+                        source,
+                        line_number,
+                        raw: line,
+                    };
                     tracker.observe(&ctx, event);
                 }
                 (_, t) => {
@@ -156,7 +171,13 @@ fn one_line(
             }
         }
     }
-    sink.line(&LineView { source, line_number, raw: line, parsed: &parsed, time })
+    sink.line(&LineView {
+        source,
+        line_number,
+        raw: line,
+        parsed: &parsed,
+        time,
+    })
 }
 
 fn count(map: &mut BTreeMap<String, u64>, key: &[u8]) {

@@ -15,28 +15,44 @@ pub struct Query {
 impl Query {
     pub fn new(text: &str) -> Query {
         let trimmed = text.trim();
-        let message_id = trimmed.strip_prefix('<').and_then(|t| t.strip_suffix('>')).unwrap_or(trimmed);
-        Query { text: trimmed.to_string(), lower: trimmed.to_lowercase(), message_id: message_id.to_string() }
+        let message_id = trimmed
+            .strip_prefix('<')
+            .and_then(|t| t.strip_suffix('>'))
+            .unwrap_or(trimmed);
+        Query {
+            text: trimmed.to_string(),
+            lower: trimmed.to_lowercase(),
+            message_id: message_id.to_string(),
+        }
     }
 
     /// Matched against every one of: queue ID, Message-ID, sender, recipients (also the
     /// original recipient), client IP and client name.
     pub fn matches(&self, m: &Message) -> bool {
-        if m.queue_id.is_some_and(|q| q.as_str() == self.text || q.as_str().eq_ignore_ascii_case(&self.text)) {
+        if m.queue_id
+            .is_some_and(|q| q.as_str() == self.text || q.as_str().eq_ignore_ascii_case(&self.text))
+        {
             return true;
         }
-        if m.message_id.as_deref().is_some_and(|id| !id.is_empty() && id == self.message_id) {
+        if m.message_id
+            .as_deref()
+            .is_some_and(|id| !id.is_empty() && id == self.message_id)
+        {
             return true;
         }
         if self.lower.contains('@') {
             let addr = |a: &str| a.eq_ignore_ascii_case(&self.lower);
             if m.from.as_deref().is_some_and(addr)
-                || m.recipients.iter().any(|r| addr(&r.to) || r.orig_to.as_deref().is_some_and(addr))
+                || m.recipients
+                    .iter()
+                    .any(|r| addr(&r.to) || r.orig_to.as_deref().is_some_and(addr))
             {
                 return true;
             }
         }
-        m.client.as_ref().is_some_and(|c| c.ip == self.text || (!c.name.is_empty() && c.name.eq_ignore_ascii_case(&self.text)))
+        m.client.as_ref().is_some_and(|c| {
+            c.ip == self.text || (!c.name.is_empty() && c.name.eq_ignore_ascii_case(&self.text))
+        })
     }
 }
 
@@ -78,8 +94,22 @@ fn domain_matches(domain: &str, address: &str) -> bool {
 
 /// The status words `--status` accepts.
 pub const STATUS_WORDS: &[&str] = &[
-    "sent", "delivered", "deferred", "bounced", "expired", "force-expired", "undeliverable", "deliverable", "held",
-    "deleted", "discarded", "rejected", "queued", "mixed", "removed", "requeued",
+    "sent",
+    "delivered",
+    "deferred",
+    "bounced",
+    "expired",
+    "force-expired",
+    "undeliverable",
+    "deliverable",
+    "held",
+    "deleted",
+    "discarded",
+    "rejected",
+    "queued",
+    "mixed",
+    "removed",
+    "requeued",
 ];
 
 impl Filters {
@@ -101,7 +131,8 @@ impl Filters {
         }
         if let Some(p) = &self.to {
             let any = m.recipients.iter().any(|r| {
-                address_matches(p, &r.to) || r.orig_to.as_deref().is_some_and(|o| address_matches(p, o))
+                address_matches(p, &r.to)
+                    || r.orig_to.as_deref().is_some_and(|o| address_matches(p, o))
             });
             if !any {
                 return false;
@@ -117,15 +148,23 @@ impl Filters {
                 return false;
             }
         }
-        if self.since.is_some_and(|s| m.last_seen < s) || self.until.is_some_and(|u| m.first_seen > u) {
+        if self.since.is_some_and(|s| m.last_seen < s)
+            || self.until.is_some_and(|u| m.first_seen > u)
+        {
             return false;
         }
-        if self.host.as_deref().is_some_and(|h| !m.host.eq_ignore_ascii_case(h)) {
+        if self
+            .host
+            .as_deref()
+            .is_some_and(|h| !m.host.eq_ignore_ascii_case(h))
+        {
             return false;
         }
         if let Some(c) = &self.client {
             let hit = m.client.as_ref().is_some_and(|p| {
-                p.ip == *c || p.name.eq_ignore_ascii_case(c) || (c.ends_with('.') && p.ip.starts_with(c.as_str()))
+                p.ip == *c
+                    || p.name.eq_ignore_ascii_case(c)
+                    || (c.ends_with('.') && p.ip.starts_with(c.as_str()))
             });
             if !hit {
                 return false;
@@ -137,7 +176,16 @@ impl Filters {
 
 /// Whether a recipient status counts as a failure (for colour and verdicts).
 pub fn is_failure(s: RecipientStatus) -> bool {
-    matches!(s.as_str(), "bounced" | "expired" | "force-expired" | "undeliverable" | "rejected" | "discarded" | "deleted")
+    matches!(
+        s.as_str(),
+        "bounced"
+            | "expired"
+            | "force-expired"
+            | "undeliverable"
+            | "rejected"
+            | "discarded"
+            | "deleted"
+    )
 }
 
 #[cfg(test)]

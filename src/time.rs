@@ -50,7 +50,13 @@ impl Stamp {
         let days = local.div_euclid(86_400);
         let sod = local.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
-        let _ = write!(out, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", sod / 3600, (sod / 60) % 60, sod % 60);
+        let _ = write!(
+            out,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+            sod / 3600,
+            (sod / 60) % 60,
+            sod % 60
+        );
         if self.nanos != 0 {
             let mut frac = format!("{:09}", self.nanos);
             while frac.ends_with('0') {
@@ -87,7 +93,10 @@ pub struct TimeSettings {
 
 impl Default for TimeSettings {
     fn default() -> Self {
-        TimeSettings { zone: TimeZone::system(), year: None }
+        TimeSettings {
+            zone: TimeZone::system(),
+            year: None,
+        }
     }
 }
 
@@ -120,35 +129,61 @@ impl Clock {
     /// The instant of a raw stamp; `None` for an impossible date (Feb 30).
     pub fn resolve(&mut self, raw: RawStamp) -> Option<Stamp> {
         match raw {
-            RawStamp::Full { year, month, day, hour, minute, second, nanos, offset } => {
+            RawStamp::Full {
+                year,
+                month,
+                day,
+                hour,
+                minute,
+                second,
+                nanos,
+                offset,
+            } => {
                 let (base, off) = self.minute((year, month, day, hour, minute, offset))?;
-                Some(Stamp { secs: base + i64::from(second), nanos, offset: off })
+                Some(Stamp {
+                    secs: base + i64::from(second),
+                    nanos,
+                    offset: off,
+                })
             }
-            RawStamp::Syslog { month, day, hour, minute, second, year } => {
+            RawStamp::Syslog {
+                month,
+                day,
+                hour,
+                minute,
+                second,
+                year,
+            } => {
                 let year = match year {
                     Some(y) => y,
                     None => self.syslog_year(month, day),
                 };
                 let (base, off) = self.minute((year, month, day, hour, minute, None))?;
-                Some(Stamp { secs: base + i64::from(second), nanos: 0, offset: off })
+                Some(Stamp {
+                    secs: base + i64::from(second),
+                    nanos: 0,
+                    offset: off,
+                })
             }
         }
     }
 
     fn syslog_year(&mut self, month: u8, day: u8) -> i16 {
         let year = match self.year {
-            None => {
-                let start = match self.fixed_year {
-                    Some(y) => y,
-                    None => {
-                        let ry = self.reference.year();
-                        // A date after the reference (allowing a day for zones) is last year's.
-                        let later = (month, day) > (self.reference.month() as u8, self.reference.day() as u8 + 1);
-                        if later { ry - 1 } else { ry }
+            None => match self.fixed_year {
+                Some(y) => y,
+                None => {
+                    let ry = self.reference.year();
+                    // A date after the reference (allowing a day for zones) is last year's.
+                    let later = (month, day)
+                        > (self.reference.month() as u8, self.reference.day() as u8 + 1);
+                    if later {
+                        ry - 1
+                    } else {
+                        ry
                     }
-                };
-                start
-            }
+                }
+            },
             // December → January (or any jump back of half a year or more) is a new year.
             Some(y) if month < self.last_month && self.last_month - month >= 6 => y + 1,
             Some(y) => y,
@@ -165,7 +200,8 @@ impl Clock {
             }
         }
         let (year, month, day, hour, minute, offset) = key;
-        let dt = DateTime::new(year, month as i8, day as i8, hour as i8, minute as i8, 0, 0).ok()?;
+        let dt =
+            DateTime::new(year, month as i8, day as i8, hour as i8, minute as i8, 0, 0).ok()?;
         let zone = match offset {
             Some(secs) => TimeZone::fixed(jiff::tz::Offset::from_seconds(secs).ok()?),
             None => self.zone.clone(),
@@ -183,36 +219,71 @@ mod tests {
     use super::*;
 
     fn utc_clock(year: Option<i16>, reference: &str) -> Clock {
-        let settings = TimeSettings { zone: TimeZone::UTC, year };
+        let settings = TimeSettings {
+            zone: TimeZone::UTC,
+            year,
+        };
         Clock::new(&settings, reference.parse().unwrap())
     }
 
     fn syslog(month: u8, day: u8) -> RawStamp {
-        RawStamp::Syslog { month, day, hour: 8, minute: 0, second: 0, year: None }
+        RawStamp::Syslog {
+            month,
+            day,
+            hour: 8,
+            minute: 0,
+            second: 0,
+            year: None,
+        }
     }
 
     #[test]
     fn year_from_reference_and_rollover() {
         let mut c = utc_clock(None, "2027-01-02T00:00:00Z");
-        assert_eq!(c.resolve(syslog(12, 31)).unwrap().rfc3339(), "2026-12-31T08:00:00+00:00");
-        assert_eq!(c.resolve(syslog(1, 1)).unwrap().rfc3339(), "2027-01-01T08:00:00+00:00");
+        assert_eq!(
+            c.resolve(syslog(12, 31)).unwrap().rfc3339(),
+            "2026-12-31T08:00:00+00:00"
+        );
+        assert_eq!(
+            c.resolve(syslog(1, 1)).unwrap().rfc3339(),
+            "2027-01-01T08:00:00+00:00"
+        );
     }
 
     #[test]
     fn fixed_year_wins() {
         let mut c = utc_clock(Some(2020), "2027-01-02T00:00:00Z");
-        assert_eq!(c.resolve(syslog(8, 15)).unwrap().rfc3339(), "2020-08-15T08:00:00+00:00");
+        assert_eq!(
+            c.resolve(syslog(8, 15)).unwrap().rfc3339(),
+            "2020-08-15T08:00:00+00:00"
+        );
     }
 
     #[test]
     fn named_zone_and_fraction() {
-        let settings = TimeSettings { zone: TimeZone::get("Asia/Tokyo").unwrap(), year: Some(2026) };
-        let mut c = Clock::new(&settings, "2026-12-01T00:00:00Z".parse().unwrap());
-        assert_eq!(c.resolve(syslog(8, 15)).unwrap().rfc3339(), "2026-08-15T08:00:00+09:00");
-        let full = RawStamp::Full {
-            year: 2026, month: 11, day: 28, hour: 17, minute: 29, second: 16, nanos: 308_429_000, offset: Some(-3600),
+        let settings = TimeSettings {
+            zone: TimeZone::get("Asia/Tokyo").unwrap(),
+            year: Some(2026),
         };
-        assert_eq!(c.resolve(full).unwrap().rfc3339(), "2026-11-28T17:29:16.308429-01:00");
+        let mut c = Clock::new(&settings, "2026-12-01T00:00:00Z".parse().unwrap());
+        assert_eq!(
+            c.resolve(syslog(8, 15)).unwrap().rfc3339(),
+            "2026-08-15T08:00:00+09:00"
+        );
+        let full = RawStamp::Full {
+            year: 2026,
+            month: 11,
+            day: 28,
+            hour: 17,
+            minute: 29,
+            second: 16,
+            nanos: 308_429_000,
+            offset: Some(-3600),
+        };
+        assert_eq!(
+            c.resolve(full).unwrap().rfc3339(),
+            "2026-11-28T17:29:16.308429-01:00"
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `mailtrail messages`: every message, one row (or JSON object, or CSV rows) each, written as
 //! each message's life ends.
 
-use super::{report_unparsed, run_pipeline, write_out, Context, FilterArgs, Finished, InputArgs, UsageError};
+use super::{report_unparsed, run_pipeline, write_out, Context, FilterArgs, Finished, InputArgs};
 use crate::correlate::Message;
 use crate::output::{csv, json, text, Style};
 use crate::pipeline::Sink;
@@ -71,8 +71,12 @@ impl Sink for MessageWriter<'_> {
     }
 }
 
-pub fn run(args: &MessagesArgs, ctx: &Context, out: &mut dyn Write) -> Result<Finished, super::Failure> {
-    let filters = args.filters.filters(&ctx.zone).map_err(|UsageError(m)| UsageError(m))?;
+pub fn run(
+    args: &MessagesArgs,
+    ctx: &Context,
+    out: &mut dyn Write,
+) -> Result<Finished, super::Failure> {
+    let filters = args.filters.filters(&ctx.zone)?;
     let format = if args.json {
         Format::Json
     } else if args.csv {
@@ -83,11 +87,21 @@ pub fn run(args: &MessagesArgs, ctx: &Context, out: &mut dyn Write) -> Result<Fi
     if let Format::Csv = format {
         write_out(out, &(csv::header() + "\n"))?;
     }
-    let mut writer = MessageWriter { out, filters, format, style: ctx.style, matched: 0, error: None };
+    let mut writer = MessageWriter {
+        out,
+        filters,
+        format,
+        style: ctx.style,
+        matched: 0,
+        error: None,
+    };
     let (outcome, errors) = run_pipeline(&args.input, ctx, &mut writer);
     if let Some(e) = writer.error {
         return Err(e.into());
     }
     report_unparsed(&outcome);
-    Ok(Finished { matched: writer.matched > 0, errors })
+    Ok(Finished {
+        matched: writer.matched > 0,
+        errors,
+    })
 }

@@ -150,8 +150,16 @@ impl FilterArgs {
             from: self.from.clone(),
             to: self.to.clone(),
             status: self.status.clone(),
-            since: self.since.as_deref().map(|s| parse_time(s, zone, false)).transpose()?,
-            until: self.until.as_deref().map(|s| parse_time(s, zone, true)).transpose()?,
+            since: self
+                .since
+                .as_deref()
+                .map(|s| parse_time(s, zone, false))
+                .transpose()?,
+            until: self
+                .until
+                .as_deref()
+                .map(|s| parse_time(s, zone, true))
+                .transpose()?,
             host: self.host.clone(),
             client: self.client.clone(),
         })
@@ -161,18 +169,28 @@ impl FilterArgs {
 /// `--since`/`--until` values. A bare date means its whole day: its start for `--since`, its
 /// end for `--until`.
 fn parse_time(text: &str, zone: &TimeZone, end_of_day: bool) -> Result<Stamp, UsageError> {
-    let to_stamp = |ts: jiff::Timestamp| Stamp { secs: ts.as_second(), nanos: ts.subsec_nanosecond().max(0) as u32, offset: 0 };
+    let to_stamp = |ts: jiff::Timestamp| Stamp {
+        secs: ts.as_second(),
+        nanos: ts.subsec_nanosecond().max(0) as u32,
+        offset: 0,
+    };
     if let Ok(ts) = text.parse::<jiff::Timestamp>() {
         return Ok(to_stamp(ts));
     }
-    let today = jiff::Timestamp::now().to_zoned_datetime(zone.clone()).date();
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(zone.clone())
+        .date();
     let date = match text {
         "today" => Some(today),
         "yesterday" => today.yesterday().ok(),
         _ => text.parse::<jiff::civil::Date>().ok(),
     };
     if let Some(date) = date {
-        let dt = if end_of_day { date.to_datetime(jiff::civil::time(23, 59, 59, 999_999_999)) } else { date.to_datetime(jiff::civil::time(0, 0, 0, 0)) };
+        let dt = if end_of_day {
+            date.to_datetime(jiff::civil::time(23, 59, 59, 999_999_999))
+        } else {
+            date.to_datetime(jiff::civil::time(0, 0, 0, 0))
+        };
         if let Ok(z) = dt.to_zoned_datetime(zone.clone()) {
             return Ok(to_stamp(z.timestamp()));
         }
@@ -182,7 +200,9 @@ fn parse_time(text: &str, zone: &TimeZone, end_of_day: bool) -> Result<Stamp, Us
             return Ok(to_stamp(z.timestamp()));
         }
     }
-    Err(UsageError(format!("'{text}': not a time (use RFC 3339, YYYY-MM-DD, 'YYYY-MM-DD HH:MM', today or yesterday)")))
+    Err(UsageError(format!(
+        "'{text}': not a time (use RFC 3339, YYYY-MM-DD, 'YYYY-MM-DD HH:MM', today or yesterday)"
+    )))
 }
 
 /// Everything a command needs to run the pipeline.
@@ -203,11 +223,19 @@ impl GlobalArgs {
         };
         Ok(Context {
             options: Options {
-                time: TimeSettings { zone: zone.clone(), year: self.year },
+                time: TimeSettings {
+                    zone: zone.clone(),
+                    year: self.year,
+                },
                 syslog_names: self.syslog_names.clone(),
-                tracker: TrackerConfig { keep_raw, ..TrackerConfig::default() },
+                tracker: TrackerConfig {
+                    keep_raw,
+                    ..TrackerConfig::default()
+                },
             },
-            style: Style { color: use_color(self.color) },
+            style: Style {
+                color: use_color(self.color),
+            },
             zone,
         })
     }
@@ -236,10 +264,18 @@ pub struct Finished {
 }
 
 /// Runs the pipeline over the inputs, with input errors collected.
-fn run_pipeline(args: &InputArgs, ctx: &Context, sink: &mut dyn crate::pipeline::Sink) -> (Outcome, Vec<InputError>) {
+fn run_pipeline(
+    args: &InputArgs,
+    ctx: &Context,
+    sink: &mut dyn crate::pipeline::Sink,
+) -> (Outcome, Vec<InputError>) {
     let (sources, mut errors) = sources(args);
     let outcome = crate::pipeline::run(&sources, &ctx.options, sink);
-    errors.extend(outcome.errors.iter().map(|e| InputError { name: e.name.clone(), offset: e.offset, message: e.message.clone() }));
+    errors.extend(outcome.errors.iter().map(|e| InputError {
+        name: e.name.clone(),
+        offset: e.offset,
+        message: e.message.clone(),
+    }));
     (outcome, errors)
 }
 
@@ -321,11 +357,17 @@ fn run(cli: Cli) -> Result<Finished, Failure> {
         }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mailtrail", &mut out);
-            Finished { matched: true, errors: Vec::new() }
+            Finished {
+                matched: true,
+                errors: Vec::new(),
+            }
         }
         Command::Man => {
             clap_mangen::Man::new(Cli::command()).render(&mut out)?;
-            Finished { matched: true, errors: Vec::new() }
+            Finished {
+                matched: true,
+                errors: Vec::new(),
+            }
         }
     };
     out.flush()?;

@@ -40,7 +40,12 @@ impl Sink for Counter<'_> {
             _ => false,
         };
         if not_understood {
-            let text = format!("{}:{}: {}\n", terminal(line.source), line.line_number, terminal(&owned(line.raw)));
+            let text = format!(
+                "{}:{}: {}\n",
+                terminal(line.source),
+                line.line_number,
+                terminal(&owned(line.raw))
+            );
             if let Err(e) = write_out(self.out, &text) {
                 self.error = Some(e);
                 return ControlFlow::Break(());
@@ -70,18 +75,34 @@ struct StatsJson<'a> {
     still_queued_at_end: u64,
 }
 
-pub fn run(args: &StatsArgs, ctx: &Context, out: &mut dyn Write) -> Result<Finished, super::Failure> {
-    let mut counter = Counter { out, unparsed: args.unparsed, messages: 0, error: None };
+pub fn run(
+    args: &StatsArgs,
+    ctx: &Context,
+    out: &mut dyn Write,
+) -> Result<Finished, super::Failure> {
+    let mut counter = Counter {
+        out,
+        unparsed: args.unparsed,
+        messages: 0,
+        error: None,
+    };
     let (outcome, errors) = run_pipeline(&args.input, ctx, &mut counter);
     if let Some(e) = counter.error {
         return Err(e.into());
     }
     let s = &outcome.stats;
-    let percent = if s.postfix_lines == 0 { 100.0 } else { s.understood as f64 * 100.0 / s.postfix_lines as f64 };
+    let percent = if s.postfix_lines == 0 {
+        100.0
+    } else {
+        s.understood as f64 * 100.0 / s.postfix_lines as f64
+    };
     let messages = counter.messages;
     let out = counter.out;
     if args.unparsed {
-        return Ok(Finished { matched: s.not_understood > 0, errors });
+        return Ok(Finished {
+            matched: s.not_understood > 0,
+            errors,
+        });
     }
     if args.json {
         let json = StatsJson {
@@ -96,12 +117,19 @@ pub fn run(args: &StatsArgs, ctx: &Context, out: &mut dyn Write) -> Result<Finis
         };
         let text = serde_json::to_string(&json).map_err(io::Error::other)?;
         write_out(out, &(text + "\n"))?;
-        return Ok(Finished { matched: s.lines > 0, errors });
+        return Ok(Finished {
+            matched: s.lines > 0,
+            errors,
+        });
     }
     let mut t = String::new();
     let _ = writeln!(t, "lines read               {:>10}", s.lines);
     let _ = writeln!(t, "Postfix lines            {:>10}", s.postfix_lines);
-    let _ = writeln!(t, "  understood             {:>10}  ({percent:.2}%)", s.understood);
+    let _ = writeln!(
+        t,
+        "  understood             {:>10}  ({percent:.2}%)",
+        s.understood
+    );
     let _ = writeln!(t, "  not understood         {:>10}", s.not_understood);
     for (daemon, n) in &s.not_understood_by_daemon {
         let _ = writeln!(t, "    {:<20} {:>10}", terminal(daemon), n);
@@ -115,9 +143,21 @@ pub fn run(args: &StatsArgs, ctx: &Context, out: &mut dyn Write) -> Result<Finis
     }
     let _ = writeln!(t, "lines without syslog form{:>10}", s.malformed);
     let _ = writeln!(t, "messages                 {:>10}", messages);
-    let _ = writeln!(t, "  still queued at end    {:>10}", outcome.counts.open_at_end);
-    let _ = writeln!(t, "  queue IDs reused       {:>10}", outcome.counts.reused_queue_ids);
-    let _ = writeln!(t, "NOQUEUE rejects          {:>10}", outcome.counts.noqueue_rejects);
+    let _ = writeln!(
+        t,
+        "  still queued at end    {:>10}",
+        outcome.counts.open_at_end
+    );
+    let _ = writeln!(
+        t,
+        "  queue IDs reused       {:>10}",
+        outcome.counts.reused_queue_ids
+    );
+    let _ = writeln!(
+        t,
+        "NOQUEUE rejects          {:>10}",
+        outcome.counts.noqueue_rejects
+    );
     if !s.events.is_empty() {
         let _ = writeln!(t, "understood lines by kind");
         for (kind, n) in &s.events {
@@ -125,5 +165,8 @@ pub fn run(args: &StatsArgs, ctx: &Context, out: &mut dyn Write) -> Result<Finis
         }
     }
     write_out(out, &t)?;
-    Ok(Finished { matched: s.lines > 0, errors })
+    Ok(Finished {
+        matched: s.lines > 0,
+        errors,
+    })
 }

@@ -69,7 +69,11 @@ impl Tracer {
         let Some(own) = own else { return };
         for key in links {
             let linked_back = |c: &Message| c.links.iter().any(|l| l.queue_id == own);
-            match self.recent.iter().position(|c| c.queue_id == Some(key.1) && c.host == key.0 && linked_back(c)) {
+            match self
+                .recent
+                .iter()
+                .position(|c| c.queue_id == Some(key.1) && c.host == key.0 && linked_back(c))
+            {
                 Some(pos) => {
                     if let Some(c) = self.recent.remove(pos) {
                         self.take(c);
@@ -85,7 +89,12 @@ impl Tracer {
     fn remember(&mut self, m: Message) {
         let newest = m.last_seen.secs;
         self.recent.push_back(m);
-        while self.recent.front().is_some_and(|f| f.last_seen.secs < newest - RECENT_SECS) || self.recent.len() > RECENT_MAX {
+        while self
+            .recent
+            .front()
+            .is_some_and(|f| f.last_seen.secs < newest - RECENT_SECS)
+            || self.recent.len() > RECENT_MAX
+        {
             self.recent.pop_front();
         }
     }
@@ -114,7 +123,11 @@ impl Sink for Tracer {
     }
 }
 
-pub fn run(args: &TraceArgs, ctx: &Context, out: &mut dyn Write) -> Result<Finished, super::Failure> {
+pub fn run(
+    args: &TraceArgs,
+    ctx: &Context,
+    out: &mut dyn Write,
+) -> Result<Finished, super::Failure> {
     let filters = args.filters.filters(&ctx.zone)?;
     let mut tracer = Tracer {
         query: Query::new(&args.query),
@@ -127,8 +140,15 @@ pub fn run(args: &TraceArgs, ctx: &Context, out: &mut dyn Write) -> Result<Finis
     let (outcome, errors) = run_pipeline(&args.input, ctx, &mut tracer);
     let mut found = tracer.found;
     // The same message can be reached twice (matched, and linked from another match).
-    found.sort_by(|a, b| (a.first_seen, &a.host, a.queue_id).cmp(&(b.first_seen, &b.host, b.queue_id)));
-    found.dedup_by(|a, b| a.queue_id.is_some() && a.queue_id == b.queue_id && a.host == b.host && a.first_seen == b.first_seen);
+    found.sort_by(|a, b| {
+        (a.first_seen, &a.host, a.queue_id).cmp(&(b.first_seen, &b.host, b.queue_id))
+    });
+    found.dedup_by(|a, b| {
+        a.queue_id.is_some()
+            && a.queue_id == b.queue_id
+            && a.host == b.host
+            && a.first_seen == b.first_seen
+    });
     for (i, m) in found.iter().enumerate() {
         if args.json {
             write_out(out, &(json::message(m) + "\n"))?;
@@ -140,5 +160,8 @@ pub fn run(args: &TraceArgs, ctx: &Context, out: &mut dyn Write) -> Result<Finis
         }
     }
     report_unparsed(&outcome);
-    Ok(Finished { matched: !found.is_empty(), errors })
+    Ok(Finished {
+        matched: !found.is_empty(),
+        errors,
+    })
 }

@@ -79,7 +79,10 @@ impl RecipientStatus {
 
     /// Still waiting in the queue: the next event may change it.
     pub fn is_open(self) -> bool {
-        matches!(self, RecipientStatus::Queued | RecipientStatus::Held | RecipientStatus::DEFERRED)
+        matches!(
+            self,
+            RecipientStatus::Queued | RecipientStatus::Held | RecipientStatus::DEFERRED
+        )
     }
 }
 
@@ -149,7 +152,10 @@ impl Recipient {
     }
 
     pub fn deferrals(&self) -> usize {
-        self.attempts.iter().filter(|a| a.status == DeliveryStatus::Deferred).count()
+        self.attempts
+            .iter()
+            .filter(|a| a.status == DeliveryStatus::Deferred)
+            .count()
     }
 }
 
@@ -303,7 +309,12 @@ pub struct Message {
 }
 
 impl Message {
-    pub fn new(queue_id: Option<QueueId>, host: Rc<str>, instance: Rc<str>, time: Stamp) -> Message {
+    pub fn new(
+        queue_id: Option<QueueId>,
+        host: Rc<str>,
+        instance: Rc<str>,
+        time: Stamp,
+    ) -> Message {
         Message {
             queue_id,
             host,
@@ -366,13 +377,22 @@ impl Message {
         }
         let mut statuses = self.recipients.iter().map(|r| r.status);
         let Some(first) = statuses.next() else {
-            return if self.removed() { MessageStatus::Removed } else { MessageStatus::Queued };
+            return if self.removed() {
+                MessageStatus::Removed
+            } else {
+                MessageStatus::Queued
+            };
         };
         if statuses.all(|s| s == first) {
             return MessageStatus::Uniform(first);
         }
         // Anything still waiting makes the message still queued, as the administrator sees it.
-        if !self.removed() && self.recipients.iter().any(|r| r.status == RecipientStatus::DEFERRED) {
+        if !self.removed()
+            && self
+                .recipients
+                .iter()
+                .any(|r| r.status == RecipientStatus::DEFERRED)
+        {
             return MessageStatus::Uniform(RecipientStatus::DEFERRED);
         }
         MessageStatus::Mixed
@@ -380,7 +400,8 @@ impl Message {
 
     pub fn recipient_mut(&mut self, to: &str, orig_to: Option<&str>) -> &mut Recipient {
         let found = self.recipients.iter().position(|r| {
-            r.to == to && (orig_to.is_none() || r.orig_to.is_none() || r.orig_to.as_deref() == orig_to)
+            r.to == to
+                && (orig_to.is_none() || r.orig_to.is_none() || r.orig_to.as_deref() == orig_to)
         });
         let index = match found {
             Some(i) => i,
@@ -403,7 +424,11 @@ impl Message {
     }
 
     pub fn add_link(&mut self, link: Link) {
-        if !self.links.iter().any(|l| l.kind == link.kind && l.queue_id == link.queue_id) {
+        if !self
+            .links
+            .iter()
+            .any(|l| l.kind == link.kind && l.queue_id == link.queue_id)
+        {
             self.links.push(link);
         }
     }

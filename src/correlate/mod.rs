@@ -5,5 +5,8 @@
 pub mod message;
 pub mod tracker;
 
-pub use message::{Attempt, Link, LinkKind, Message, MessageStatus, Origin, Peer, Recipient, RecipientStatus, Rejection};
+pub use message::{
+    Attempt, Link, LinkKind, Message, MessageStatus, Origin, Peer, Recipient, RecipientStatus,
+    Rejection,
+};
 pub use tracker::{LineContext, Tracker, TrackerConfig, TrackerCounts};

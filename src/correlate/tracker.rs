@@ -30,7 +30,10 @@ pub struct TrackerConfig {
 
 impl Default for TrackerConfig {
     fn default() -> Self {
-        TrackerConfig { linger_secs: DEFAULT_LINGER_SECS, keep_raw: false }
+        TrackerConfig {
+            linger_secs: DEFAULT_LINGER_SECS,
+            keep_raw: false,
+        }
     }
 }
 
@@ -100,7 +103,10 @@ impl Interner {
     }
 
     fn name(&self, id: u32) -> Rc<str> {
-        self.names.get(id as usize).cloned().unwrap_or_else(|| Rc::from(""))
+        self.names
+            .get(id as usize)
+            .cloned()
+            .unwrap_or_else(|| Rc::from(""))
     }
 }
 
@@ -167,7 +173,7 @@ impl Tracker {
             self.release_if_ended(key, ended);
         }
         let mut rest: Vec<Message> = self.live.drain().map(|(_, m)| m).collect();
-        rest.sort_by(|a, b| (a.first_seen, a.queue_id).cmp(&(b.first_seen, b.queue_id)));
+        rest.sort_by_key(|m| (m.first_seen, m.queue_id));
         self.counts.open_at_end += rest.iter().filter(|m| m.ending.is_none()).count() as u64;
         self.counts.messages += rest.len() as u64;
         self.ready.extend(rest);
@@ -182,7 +188,11 @@ impl Tracker {
         match *event {
             Event::Connect { client } => {
                 let key = self.session_key(ctx);
-                let session = Session { client: Some(peer(client)), connected_at: Some(ctx.time), ..Session::default() };
+                let session = Session {
+                    client: Some(peer(client)),
+                    connected_at: Some(ctx.time),
+                    ..Session::default()
+                };
                 self.sessions.insert(key, session);
             }
             Event::Disconnect { .. } => {
@@ -199,17 +209,37 @@ impl Tracker {
             }
             Event::Recipient { address } => {
                 let key = self.session_key(ctx);
-                self.sessions.entry(key).or_default().recipients.push(owned(address));
+                self.sessions
+                    .entry(key)
+                    .or_default()
+                    .recipients
+                    .push(owned(address));
             }
-            Event::Tls { inbound: true, protocol, cipher, .. } => {
+            Event::Tls {
+                inbound: true,
+                protocol,
+                cipher,
+                ..
+            } => {
                 let key = self.session_key(ctx);
                 let tls = format!("{} {}", owned(protocol), owned(cipher));
                 self.sessions.entry(key).or_default().tls = Some(tls.trim_end().to_string());
             }
-            Event::ClientAccepted { queue_id, client, sasl_method, sasl_username, orig_queue_id, .. } => {
+            Event::ClientAccepted {
+                queue_id,
+                client,
+                sasl_method,
+                sasl_username,
+                orig_queue_id,
+                ..
+            } => {
                 let skey = self.session_key(ctx);
                 let session = self.sessions.get(&skey).cloned();
-                let key = MessageKey { host, instance, queue_id };
+                let key = MessageKey {
+                    host,
+                    instance,
+                    queue_id,
+                };
                 let m = self.message(key, ctx, Birth::Origin);
                 m.origin = Some(Origin::Smtpd);
                 m.client = Some(peer(client));
@@ -230,12 +260,26 @@ impl Tracker {
                     }
                 }
                 if let Some(orig) = orig_queue_id {
-                    self.link(key, LinkKind::ReinjectedFrom, MessageKey { queue_id: orig, ..key });
+                    self.link(
+                        key,
+                        LinkKind::ReinjectedFrom,
+                        MessageKey {
+                            queue_id: orig,
+                            ..key
+                        },
+                    );
                 }
                 self.claim_reinjection(key);
             }
-            Event::Verdict { queue_id: Some(queue_id), verdict } => {
-                let key = MessageKey { host, instance, queue_id };
+            Event::Verdict {
+                queue_id: Some(queue_id),
+                verdict,
+            } => {
+                let key = MessageKey {
+                    host,
+                    instance,
+                    queue_id,
+                };
                 let daemon = env.program.daemon;
                 let rejection = rejection(ctx.time, daemon, &verdict);
                 let m = self.message(key, ctx, Birth::None);
@@ -244,19 +288,40 @@ impl Tracker {
                     self.schedule_close(key, ctx.time);
                 }
             }
-            Event::Verdict { queue_id: None, verdict } => {
-                if is_refusal(verdict.action) {
-                    let skey = self.session_key(ctx);
-                    let session = self.sessions.get(&skey).cloned();
-                    self.noqueue_record(ctx, host, instance, &verdict, session);
-                }
+            Event::Verdict {
+                queue_id: None,
+                verdict,
+            } if is_refusal(verdict.action) => {
+                let skey = self.session_key(ctx);
+                let session = self.sessions.get(&skey).cloned();
+                self.noqueue_record(ctx, host, instance, &verdict, session);
             }
-            Event::MessageId { queue_id, message_id } => {
-                let m = self.message(MessageKey { host, instance, queue_id }, ctx, Birth::MessageId);
+            Event::MessageId {
+                queue_id,
+                message_id,
+            } => {
+                let m = self.message(
+                    MessageKey {
+                        host,
+                        instance,
+                        queue_id,
+                    },
+                    ctx,
+                    Birth::MessageId,
+                );
                 m.message_id = Some(owned(message_id));
             }
-            Event::Pickup { queue_id, uid, from, orig_id } => {
-                let key = MessageKey { host, instance, queue_id };
+            Event::Pickup {
+                queue_id,
+                uid,
+                from,
+                orig_id,
+            } => {
+                let key = MessageKey {
+                    host,
+                    instance,
+                    queue_id,
+                };
                 let m = self.message(key, ctx, Birth::Origin);
                 m.origin = Some(Origin::Pickup);
                 m.uid = uid;
@@ -264,18 +329,43 @@ impl Tracker {
                     m.from = from.map(owned);
                 }
                 if let Some(old) = orig_id {
-                    self.link(key, LinkKind::RequeuedFrom, MessageKey { queue_id: old, ..key });
+                    self.link(
+                        key,
+                        LinkKind::RequeuedFrom,
+                        MessageKey {
+                            queue_id: old,
+                            ..key
+                        },
+                    );
                 }
             }
-            Event::QueueActive { queue_id, from, size, nrcpt, .. } => {
-                let m = self.message(MessageKey { host, instance, queue_id }, ctx, Birth::Active);
+            Event::QueueActive {
+                queue_id,
+                from,
+                size,
+                nrcpt,
+                ..
+            } => {
+                let m = self.message(
+                    MessageKey {
+                        host,
+                        instance,
+                        queue_id,
+                    },
+                    ctx,
+                    Birth::Active,
+                );
                 m.from = Some(owned(from));
                 m.size = size.or(m.size);
                 m.nrcpt = nrcpt.or(m.nrcpt);
                 m.held = false;
             }
             Event::Removed { queue_id } => {
-                let key = MessageKey { host, instance, queue_id };
+                let key = MessageKey {
+                    host,
+                    instance,
+                    queue_id,
+                };
                 let m = self.message(key, ctx, Birth::None);
                 if m.ending.is_none() || m.ending == Some(Ending::Removed) {
                     m.ending = Some(Ending::Removed);
@@ -284,8 +374,20 @@ impl Tracker {
                     self.schedule_close(key, ctx.time);
                 }
             }
-            Event::ReturnedToSender { queue_id, from, status } => {
-                let m = self.message(MessageKey { host, instance, queue_id }, ctx, Birth::None);
+            Event::ReturnedToSender {
+                queue_id,
+                from,
+                status,
+            } => {
+                let m = self.message(
+                    MessageKey {
+                        host,
+                        instance,
+                        queue_id,
+                    },
+                    ctx,
+                    Birth::None,
+                );
                 if m.from.is_none() {
                     m.from = Some(owned(from));
                 }
@@ -294,27 +396,82 @@ impl Tracker {
                     r.status = RecipientStatus::Delivery(status);
                 }
             }
-            Event::Delivery(d) => self.delivery(ctx, MessageKey { host, instance, queue_id: d.queue_id }, &d),
+            Event::Delivery(d) => self.delivery(
+                ctx,
+                MessageKey {
+                    host,
+                    instance,
+                    queue_id: d.queue_id,
+                },
+                &d,
+            ),
+            Event::DeliveryCut { queue_id, to } => {
+                let m = self.message(
+                    MessageKey {
+                        host,
+                        instance,
+                        queue_id,
+                    },
+                    ctx,
+                    Birth::None,
+                );
+                m.recipient_mut(&owned(to), None);
+                m.problems.push((
+                    ctx.time,
+                    format!("delivery line to <{}> cut short in the log", owned(to)),
+                ));
+            }
             Event::DeliveryProblem { queue_id, text } => {
-                let m = self.message(MessageKey { host, instance, queue_id }, ctx, Birth::None);
+                let m = self.message(
+                    MessageKey {
+                        host,
+                        instance,
+                        queue_id,
+                    },
+                    ctx,
+                    Birth::None,
+                );
                 m.problems.push((ctx.time, owned(text)));
             }
-            Event::Diagnostic { queue_id: Some(queue_id), text } => {
-                let key = MessageKey { host, instance, queue_id };
+            Event::Diagnostic {
+                queue_id: Some(queue_id),
+                text,
+            } => {
+                let key = MessageKey {
+                    host,
+                    instance,
+                    queue_id,
+                };
                 if self.live.contains_key(&key) {
                     let m = self.message(key, ctx, Birth::None);
                     let severity = env.severity.as_str();
-                    m.problems.push((ctx.time, format!("{severity}: {}", owned(text))));
+                    m.problems
+                        .push((ctx.time, format!("{severity}: {}", owned(text))));
                 }
             }
-            Event::Notification { queue_id, new_queue_id, .. } => {
-                let key = MessageKey { host, instance, queue_id };
+            Event::Notification {
+                queue_id,
+                new_queue_id,
+                ..
+            } => {
+                let key = MessageKey {
+                    host,
+                    instance,
+                    queue_id,
+                };
                 self.message(key, ctx, Birth::None);
-                let target = MessageKey { queue_id: new_queue_id, ..key };
+                let target = MessageKey {
+                    queue_id: new_queue_id,
+                    ..key
+                };
                 self.link(key, LinkKind::Notification, target);
             }
             Event::QueueFile { queue_id, action } => {
-                let key = MessageKey { host, instance, queue_id };
+                let key = MessageKey {
+                    host,
+                    instance,
+                    queue_id,
+                };
                 let m = self.message(key, ctx, Birth::None);
                 let ends = match action {
                     QueueAction::Deleted => Some(Ending::Deleted),
@@ -326,7 +483,11 @@ impl Tracker {
                     }
                     QueueAction::Released => {
                         m.held = false;
-                        for r in m.recipients.iter_mut().filter(|r| r.status == RecipientStatus::Held) {
+                        for r in m
+                            .recipients
+                            .iter_mut()
+                            .filter(|r| r.status == RecipientStatus::Held)
+                        {
                             r.status = RecipientStatus::Queued;
                         }
                         None
@@ -377,7 +538,11 @@ impl Tracker {
     }
 
     fn release_if_ended(&mut self, key: MessageKey, ended: Stamp) {
-        if self.live.get(&key).is_some_and(|m| m.ended_at == Some(ended)) {
+        if self
+            .live
+            .get(&key)
+            .is_some_and(|m| m.ended_at == Some(ended))
+        {
             if let Some(m) = self.live.remove(&key) {
                 self.counts.messages += 1;
                 self.ready.push_back(m);
@@ -386,7 +551,8 @@ impl Tracker {
     }
 
     fn schedule_close(&mut self, key: MessageKey, at: Stamp) {
-        self.closing.push_back((at.secs.saturating_add(self.config.linger_secs), key, at));
+        self.closing
+            .push_back((at.secs.saturating_add(self.config.linger_secs), key, at));
     }
 
     /// The message a line belongs to, starting a new one where the line begins a new life.
@@ -395,7 +561,9 @@ impl Tracker {
             None => false,
             Some(m) => match birth {
                 Birth::None => false,
-                Birth::Origin => m.removed() || matches!(m.origin, Some(Origin::Smtpd) | Some(Origin::Pickup)),
+                Birth::Origin => {
+                    m.removed() || matches!(m.origin, Some(Origin::Smtpd) | Some(Origin::Pickup))
+                }
                 Birth::MessageId => m.removed() || m.message_id.is_some(),
                 Birth::Active => m.ending.is_some(),
             },
@@ -421,7 +589,11 @@ impl Tracker {
             m.last_seen = ctx.time;
         }
         if keep_raw {
-            m.raw.push(RawLine { source: ctx.source.clone(), line_number: ctx.line_number, text: owned(ctx.raw) });
+            m.raw.push(RawLine {
+                source: ctx.source.clone(),
+                line_number: ctx.line_number,
+                text: owned(ctx.raw),
+            });
         }
         m
     }
@@ -457,7 +629,14 @@ impl Tracker {
             self.counts.lines_after_removal += 1;
         }
         if let Some(next) = d.forwarded_as {
-            self.link(key, LinkKind::ForwardedAs, MessageKey { queue_id: next, ..key });
+            self.link(
+                key,
+                LinkKind::ForwardedAs,
+                MessageKey {
+                    queue_id: next,
+                    ..key
+                },
+            );
         }
         if let Some(next) = d.queued_as {
             self.reinjection(key, next);
@@ -481,16 +660,28 @@ impl Tracker {
             })
             .map(|(k, _)| *k)
             // Prefer the same host and instance, then the same host.
-            .min_by_key(|k| (k.host != from.host, k.instance != from.instance, k.host, k.instance));
+            .min_by_key(|k| {
+                (
+                    k.host != from.host,
+                    k.instance != from.instance,
+                    k.host,
+                    k.instance,
+                )
+            });
         match found {
             Some(target) => self.link(from, LinkKind::ReinjectedAs, target),
-            None => self.pending_reinjections.push_back((now.saturating_add(window), next, from)),
+            None => self
+                .pending_reinjections
+                .push_back((now.saturating_add(window), next, from)),
         }
     }
 
     /// A message just received by smtpd may be the next hop of an earlier `queued as`.
     fn claim_reinjection(&mut self, key: MessageKey) {
-        let Some(pos) = self.pending_reinjections.iter().position(|&(_, id, from)| id == key.queue_id && from != key)
+        let Some(pos) = self
+            .pending_reinjections
+            .iter()
+            .position(|&(_, id, from)| id == key.queue_id && from != key)
         else {
             return;
         };
@@ -505,7 +696,11 @@ impl Tracker {
     fn link(&mut self, from: MessageKey, kind: LinkKind, to: MessageKey) {
         let target_host = (to.host != from.host).then(|| self.strings.name(to.host));
         if let Some(m) = self.live.get_mut(&from) {
-            m.add_link(Link { kind, queue_id: to.queue_id, host: target_host });
+            m.add_link(Link {
+                kind,
+                queue_id: to.queue_id,
+                host: target_host,
+            });
         }
         if from == to {
             return;
@@ -515,8 +710,17 @@ impl Tracker {
             if !creates {
                 return;
             }
-            let time = self.live.get(&from).map(|m| m.last_seen).unwrap_or_default();
-            let mut m = Message::new(Some(to.queue_id), self.strings.name(to.host), self.strings.name(to.instance), time);
+            let time = self
+                .live
+                .get(&from)
+                .map(|m| m.last_seen)
+                .unwrap_or_default();
+            let mut m = Message::new(
+                Some(to.queue_id),
+                self.strings.name(to.host),
+                self.strings.name(to.instance),
+                time,
+            );
             m.origin = Some(Origin::Internal);
             self.live.insert(to, m);
         }
@@ -525,7 +729,11 @@ impl Tracker {
             if m.origin.is_none() && creates {
                 m.origin = Some(Origin::Internal);
             }
-            m.add_link(Link { kind: kind.reverse(), queue_id: from.queue_id, host: back_host });
+            m.add_link(Link {
+                kind: kind.reverse(),
+                queue_id: from.queue_id,
+                host: back_host,
+            });
         }
     }
 
@@ -538,10 +746,21 @@ impl Tracker {
         verdict: &Verdict<'_>,
         session: Option<Session>,
     ) {
-        let mut m = Message::new(None, self.strings.name(host), self.strings.name(instance), ctx.time);
+        let mut m = Message::new(
+            None,
+            self.strings.name(host),
+            self.strings.name(instance),
+            ctx.time,
+        );
         m.origin = Some(Origin::Smtpd);
-        m.client = verdict.client.map(peer).or_else(|| session.as_ref().and_then(|s| s.client.clone()));
-        m.helo = verdict.helo.map(owned).or_else(|| session.as_ref().and_then(|s| s.helo.clone()));
+        m.client = verdict
+            .client
+            .map(peer)
+            .or_else(|| session.as_ref().and_then(|s| s.client.clone()));
+        m.helo = verdict
+            .helo
+            .map(owned)
+            .or_else(|| session.as_ref().and_then(|s| s.helo.clone()));
         m.connected_at = session.as_ref().and_then(|s| s.connected_at);
         m.tls = session.and_then(|s| s.tls);
         if !ctx.envelope.program.service.is_empty() {
@@ -558,7 +777,11 @@ impl Tracker {
         m.ending = Some(Ending::Rejected);
         m.ended_at = Some(ctx.time);
         if self.config.keep_raw {
-            m.raw.push(RawLine { source: ctx.source.clone(), line_number: ctx.line_number, text: owned(ctx.raw) });
+            m.raw.push(RawLine {
+                source: ctx.source.clone(),
+                line_number: ctx.line_number,
+                text: owned(ctx.raw),
+            });
         }
         self.counts.noqueue_rejects += 1;
         self.ready.push_back(m);
@@ -569,12 +792,21 @@ impl Tracker {
 fn is_refusal(action: &[u8]) -> bool {
     matches!(
         action,
-        b"reject" | b"defer" | b"defer_if_permit" | b"defer_if_reject" | b"milter-reject" | b"proxy-reject"
+        b"reject"
+            | b"defer"
+            | b"defer_if_permit"
+            | b"defer_if_reject"
+            | b"milter-reject"
+            | b"proxy-reject"
     )
 }
 
 fn peer(e: Endpoint<'_>) -> Peer {
-    Peer { name: owned(e.name), ip: owned(e.ip), port: e.port.map(owned) }
+    Peer {
+        name: owned(e.name),
+        ip: owned(e.ip),
+        port: e.port.map(owned),
+    }
 }
 
 fn rejection(time: Stamp, daemon: &[u8], v: &Verdict<'_>) -> Rejection {
@@ -599,7 +831,13 @@ fn set_open(m: &mut Message, status: RecipientStatus) {
 }
 
 /// What a verdict with a queue ID does to the message.
-fn apply_verdict(m: &mut Message, v: &Verdict<'_>, rejection: Rejection, daemon: &[u8], time: Stamp) {
+fn apply_verdict(
+    m: &mut Message,
+    v: &Verdict<'_>,
+    rejection: Rejection,
+    daemon: &[u8],
+    time: Stamp,
+) {
     if m.helo.is_none() {
         m.helo = v.helo.map(owned);
     }
@@ -615,7 +853,9 @@ fn apply_verdict(m: &mut Message, v: &Verdict<'_>, rejection: Rejection, daemon:
             m.held = true;
             (Some(RecipientStatus::Held), None)
         }
-        b"discard" | b"milter-discard" => (Some(RecipientStatus::Discarded), Some(Ending::Discarded)),
+        b"discard" | b"milter-discard" => {
+            (Some(RecipientStatus::Discarded), Some(Ending::Discarded))
+        }
         _ => (None, None),
     };
     if let (Some(status), Some(to)) = (recipient_status, to) {

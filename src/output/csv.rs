@@ -70,7 +70,10 @@ pub fn rows(m: &Message) -> Vec<String> {
         .iter()
         .map(|r| {
             let last = r.last_attempt();
-            let delay = last.and_then(|a| a.delay).map(|d| d.to_string()).unwrap_or_default();
+            let delay = last
+                .and_then(|a| a.delay)
+                .map(|d| d.to_string())
+                .unwrap_or_default();
             let attempts = r.attempts.len().to_string();
             let fields = [
                 r.to.as_str(),

@@ -179,7 +179,11 @@ pub fn message(m: &Message) -> String {
         last_seen: m.last_seen.rfc3339(),
         origin: m.origin.map(|o| o.as_str()),
         service: m.service.as_deref(),
-        client: m.client.as_ref().map(|c| ClientJson { name: &c.name, ip: &c.ip, port: c.port.as_deref() }),
+        client: m.client.as_ref().map(|c| ClientJson {
+            name: &c.name,
+            ip: &c.ip,
+            port: c.port.as_deref(),
+        }),
         helo: m.helo.as_deref(),
         sasl_method: m.sasl_method.as_deref(),
         sasl_username: m.sasl_username.as_deref(),
@@ -197,11 +201,30 @@ pub fn message(m: &Message) -> String {
         links: m
             .links
             .iter()
-            .map(|l| LinkJson { kind: l.kind.as_str(), queue_id: l.queue_id.as_str(), host: l.host.as_deref() })
+            .map(|l| LinkJson {
+                kind: l.kind.as_str(),
+                queue_id: l.queue_id.as_str(),
+                host: l.host.as_deref(),
+            })
             .collect(),
         rejects: m.rejections.iter().map(reject).collect(),
-        problems: m.problems.iter().map(|(t, text)| ProblemJson { time: t.rfc3339(), text }).collect(),
-        lines: m.raw.iter().map(|r| RawJson { source: &r.source, line: r.line_number, text: &r.text }).collect(),
+        problems: m
+            .problems
+            .iter()
+            .map(|(t, text)| ProblemJson {
+                time: t.rfc3339(),
+                text,
+            })
+            .collect(),
+        lines: m
+            .raw
+            .iter()
+            .map(|r| RawJson {
+                source: &r.source,
+                line: r.line_number,
+                text: &r.text,
+            })
+            .collect(),
     };
     serde_json::to_string(&json).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }

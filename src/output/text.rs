@@ -21,7 +21,15 @@ fn seconds(x: f64) -> String {
 
 fn attempt_line(a: &Attempt, style: &Style) -> String {
     let mut out = String::new();
-    let _ = write!(out, "{}  {}", style.dim(&a.time.rfc3339()), style.status(super::super::correlate::RecipientStatus::Delivery(a.status).as_str(), 9));
+    let _ = write!(
+        out,
+        "{}  {}",
+        style.dim(&a.time.rfc3339()),
+        style.status(
+            super::super::correlate::RecipientStatus::Delivery(a.status).as_str(),
+            9
+        )
+    );
     let _ = write!(out, " {}", t(&a.agent));
     if let Some(dsn) = &a.dsn {
         let _ = write!(out, "  dsn {}", t(dsn));
@@ -49,7 +57,12 @@ fn attempt_line(a: &Attempt, style: &Style) -> String {
 }
 
 fn recipient_block(r: &Recipient, style: &Style, out: &mut String) {
-    let _ = write!(out, "    {} {}", style.status(r.status.as_str(), 13), t(&r.to));
+    let _ = write!(
+        out,
+        "    {} {}",
+        style.status(r.status.as_str(), 13),
+        t(&r.to)
+    );
     if let Some(o) = &r.orig_to {
         let _ = write!(out, " (originally {})", t(o));
     }
@@ -60,7 +73,11 @@ fn recipient_block(r: &Recipient, style: &Style, out: &mut String) {
             let _ = writeln!(out, "        {}", t(&a.reply));
         }
         if let Some(id) = &a.remote_queue_id {
-            let _ = writeln!(out, "        {}", style.dim(&format!("remote queue ID {}", t(id))));
+            let _ = writeln!(
+                out,
+                "        {}",
+                style.dim(&format!("remote queue ID {}", t(id)))
+            );
         }
     }
     if r.attempts.is_empty() {
@@ -100,7 +117,12 @@ pub fn trace(m: &Message, style: &Style) -> String {
     let when = if m.first_seen == m.last_seen {
         m.first_seen.rfc3339()
     } else {
-        format!("{} → {} ({})", m.first_seen.rfc3339(), m.last_seen.rfc3339(), seconds(m.duration()))
+        format!(
+            "{} → {} ({})",
+            m.first_seen.rfc3339(),
+            m.last_seen.rfc3339(),
+            seconds(m.duration())
+        )
     };
     label(&mut out, style, "seen", &when);
     if &*m.instance != "postfix" {
@@ -128,10 +150,20 @@ pub fn trace(m: &Message, style: &Style) -> String {
         }
         (None, Some(crate::correlate::Origin::Pickup)) => {
             let uid = m.uid.map(|u| format!(" (uid {u})")).unwrap_or_default();
-            label(&mut out, style, "submitted", &format!("locally with sendmail, picked up by pickup{uid}"));
+            label(
+                &mut out,
+                style,
+                "submitted",
+                &format!("locally with sendmail, picked up by pickup{uid}"),
+            );
         }
         (None, Some(crate::correlate::Origin::Internal)) => {
-            label(&mut out, style, "made by", "Postfix itself (notification or forward)");
+            label(
+                &mut out,
+                style,
+                "made by",
+                "Postfix itself (notification or forward)",
+            );
         }
         _ => {}
     }
@@ -168,15 +200,35 @@ pub fn trace(m: &Message, style: &Style) -> String {
             &mut out,
             style,
             &v.action,
-            &format!("{} by {} at {}: {}", style.dim(&v.time.rfc3339()), t(&v.daemon), what, t(&v.reply)),
+            &format!(
+                "{} by {} at {}: {}",
+                style.dim(&v.time.rfc3339()),
+                t(&v.daemon),
+                what,
+                t(&v.reply)
+            ),
         );
     }
     for (at, text) in &m.problems {
-        label(&mut out, style, "note", &format!("{} {}", style.dim(&at.rfc3339()), t(text)));
+        label(
+            &mut out,
+            style,
+            "note",
+            &format!("{} {}", style.dim(&at.rfc3339()), t(text)),
+        );
     }
     for l in &m.links {
-        let host = l.host.as_deref().map(|h| format!(" on {}", t(h))).unwrap_or_default();
-        label(&mut out, style, "link", &format!("{} {}{host}", l.kind.as_str(), l.queue_id));
+        let host = l
+            .host
+            .as_deref()
+            .map(|h| format!(" on {}", t(h)))
+            .unwrap_or_default();
+        label(
+            &mut out,
+            style,
+            "link",
+            &format!("{} {}{host}", l.kind.as_str(), l.queue_id),
+        );
     }
     if let (Some(ending), Some(at)) = (m.ending, m.ended_at) {
         label(&mut out, style, ending.as_str(), &at.rfc3339());
@@ -188,7 +240,12 @@ pub fn trace(m: &Message, style: &Style) -> String {
     if !m.raw.is_empty() {
         let _ = writeln!(out, "  {}", style.bold("lines"));
         for r in &m.raw {
-            let _ = writeln!(out, "    {}  {}", style.dim(&format!("{}:{}", t(&r.source), r.line_number)), t(&r.text));
+            let _ = writeln!(
+                out,
+                "    {}  {}",
+                style.dim(&format!("{}:{}", t(&r.source), r.line_number)),
+                t(&r.text)
+            );
         }
     }
     out
@@ -206,9 +263,15 @@ pub fn row(m: &Message, style: &Style) -> String {
         Some(f) => t(f).into_owned(),
         None => "?".to_string(),
     };
-    let client = m.client.as_ref().map(|c| format!("{}[{}]", t(&c.name), t(&c.ip))).unwrap_or_else(|| {
-        m.origin.map(|o| o.as_str().to_string()).unwrap_or_else(|| "-".to_string())
-    });
+    let client = m
+        .client
+        .as_ref()
+        .map(|c| format!("{}[{}]", t(&c.name), t(&c.ip)))
+        .unwrap_or_else(|| {
+            m.origin
+                .map(|o| o.as_str().to_string())
+                .unwrap_or_else(|| "-".to_string())
+        });
     format!(
         "{}  {:<15}  {}  {} → {}  {}",
         m.first_seen.rfc3339(),

@@ -21,7 +21,12 @@ pub fn parse(text: &[u8]) -> Option<Event<'_>> {
         b"success" => NotificationKind::Success,
         _ => return None,
     };
-    Some(Event::Notification { queue_id, kind, to_postmaster, new_queue_id: QueueId::new(new_id)? })
+    Some(Event::Notification {
+        queue_id,
+        kind,
+        to_postmaster,
+        new_queue_id: QueueId::new(new_id)?,
+    })
 }
 
 #[cfg(test)]
@@ -31,7 +36,12 @@ mod tests {
     #[test]
     fn seed_notification_naming_its_own_id() {
         match parse(b"9K0L1M2N3O: sender non-delivery notification: 9K0L1M2N3O") {
-            Some(Event::Notification { queue_id, kind, to_postmaster, new_queue_id }) => {
+            Some(Event::Notification {
+                queue_id,
+                kind,
+                to_postmaster,
+                new_queue_id,
+            }) => {
                 assert_eq!(queue_id, new_queue_id);
                 assert_eq!(kind, NotificationKind::NonDelivery);
                 assert!(!to_postmaster);
@@ -40,11 +50,18 @@ mod tests {
         }
         assert!(matches!(
             parse(b"173ADBC240: sender delivery status notification: 414E3BC238"),
-            Some(Event::Notification { kind: NotificationKind::DeliveryStatus, .. })
+            Some(Event::Notification {
+                kind: NotificationKind::DeliveryStatus,
+                ..
+            })
         ));
         assert!(matches!(
             parse(b"173ADBC240: postmaster delay notification: 414E3BC238"),
-            Some(Event::Notification { kind: NotificationKind::Delay, to_postmaster: true, .. })
+            Some(Event::Notification {
+                kind: NotificationKind::Delay,
+                to_postmaster: true,
+                ..
+            })
         ));
     }
 }

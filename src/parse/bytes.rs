@@ -138,7 +138,10 @@ pub fn plain_field<'a>(text: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
         let start = from + at;
         if start == 0 || matches!(text[start - 1], b' ' | b',') {
             let v = &text[start + key.len()..];
-            let end = v.iter().position(|&b| b == b',' || b == b' ').unwrap_or(v.len());
+            let end = v
+                .iter()
+                .position(|&b| b == b',' || b == b' ')
+                .unwrap_or(v.len());
             return Some(&v[..end]);
         }
         from = start + key.len();
@@ -152,6 +155,11 @@ pub fn unparen(text: &[u8]) -> &[u8] {
         Some(inner) => inner.strip_suffix(b")").unwrap_or(inner),
         None => text,
     }
+}
+
+/// Position of the last occurrence of `needle` in `text`.
+pub fn memrfind(text: &[u8], needle: &[u8]) -> Option<usize> {
+    memmem::rfind(text, needle)
 }
 
 #[cfg(test)]
@@ -187,9 +195,4 @@ mod tests {
         assert_eq!(parse_u64(b"99999999999999999999"), None);
         assert_eq!(parse_u64(b"488"), Some(488));
     }
-}
-
-/// Position of the last occurrence of `needle` in `text`.
-pub fn memrfind(text: &[u8], needle: &[u8]) -> Option<usize> {
-    memmem::rfind(text, needle)
 }

@@ -16,12 +16,21 @@ pub fn parse(text: &[u8]) -> Option<Event<'_>> {
             Some(inner) => angle_value(inner).0,
             None => after,
         };
-        return Some(Event::MessageId { queue_id, message_id });
+        return Some(Event::MessageId {
+            queue_id,
+            message_id,
+        });
     }
     if strip(rest, b"resent-message-id=").is_some() {
-        return Some(Event::Diagnostic { queue_id: Some(queue_id), text: rest });
+        return Some(Event::Diagnostic {
+            queue_id: Some(queue_id),
+            text: rest,
+        });
     }
-    verdict::parse(rest).map(|verdict| Event::Verdict { queue_id: Some(queue_id), verdict })
+    verdict::parse(rest).map(|verdict| Event::Verdict {
+        queue_id: Some(queue_id),
+        verdict,
+    })
 }
 
 /// pickup: `QID: uid=1001 from=<alice>[ orig_id=OLDID]`.
@@ -29,13 +38,20 @@ pub fn parse_pickup(text: &[u8]) -> Option<Event<'_>> {
     let (Lead::Id(queue_id), rest) = lead(text) else {
         return None;
     };
-    let uid = plain_field(rest, b"uid=").and_then(super::bytes::parse_u64).and_then(|n| u32::try_from(n).ok());
+    let uid = plain_field(rest, b"uid=")
+        .and_then(super::bytes::parse_u64)
+        .and_then(|n| u32::try_from(n).ok());
     let from = super::bytes::angle_field(rest, b"from=<");
     if uid.is_none() && from.is_none() {
         return None;
     }
     let orig_id = plain_field(rest, b"orig_id=").and_then(QueueId::new);
-    Some(Event::Pickup { queue_id, uid, from, orig_id })
+    Some(Event::Pickup {
+        queue_id,
+        uid,
+        from,
+        orig_id,
+    })
 }
 
 #[cfg(test)]
@@ -45,7 +61,10 @@ mod tests {
     #[test]
     fn message_ids_normal_empty_and_corrupt() {
         for (text, want) in [
-            (&b"1A2B3C4D5E: message-id=<test@example.com>"[..], &b"test@example.com"[..]),
+            (
+                &b"1A2B3C4D5E: message-id=<test@example.com>"[..],
+                &b"test@example.com"[..],
+            ),
             (b"1A2B3C4D5E: message-id=<>", b""),
             (b"1A2B3C4D5E: message-id=", b""),
             (b"1A2B3C4D5E: message-id=corrupt@value", b"corrupt@value"),
@@ -60,7 +79,9 @@ mod tests {
     #[test]
     fn pickup_with_orig_id() {
         match parse_pickup(b"D8240BC255: uid=102 from=<alice@lab.example> orig_id=4D533BC258") {
-            Some(Event::Pickup { uid, from, orig_id, .. }) => {
+            Some(Event::Pickup {
+                uid, from, orig_id, ..
+            }) => {
                 assert_eq!(uid, Some(102));
                 assert_eq!(from, Some(&b"alice@lab.example"[..]));
                 assert_eq!(orig_id.unwrap().as_str(), "4D533BC258");

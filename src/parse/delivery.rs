@@ -9,7 +9,7 @@ use crate::event::{Delays, Delivery, DeliveryStatus, Event};
 pub fn parse(text: &[u8]) -> Option<Event<'_>> {
     match lead(text) {
         (Lead::Id(queue_id), rest) => {
-            if rest.starts_with(b"to=<") {
+            if rest.starts_with(b"to=") {
                 return parse_delivery(queue_id, rest);
             }
             const PROBLEMS: &[&[u8]] = &[
@@ -27,7 +27,10 @@ pub fn parse(text: &[u8]) -> Option<Event<'_>> {
             PROBLEMS
                 .iter()
                 .any(|p| rest.starts_with(p))
-                .then_some(Event::DeliveryProblem { queue_id, text: rest })
+                .then_some(Event::DeliveryProblem {
+                    queue_id,
+                    text: rest,
+                })
         }
         (Lead::NoQueue, _) => None,
         (Lead::None, _) => connection(text),
@@ -51,8 +54,12 @@ fn connection(text: &[u8]) -> Option<Event<'_>> {
         b"host ",
         b"mapping DSN status",
         b"network_biopair_interop",
+        b"discarding EHLO keywords: ",
     ];
-    NOTES.iter().any(|p| text.starts_with(p)).then_some(Event::ConnectionProblem { text })
+    NOTES
+        .iter()
+        .any(|p| text.starts_with(p))
+        .then_some(Event::ConnectionProblem { text })
 }
 
 /// The fields of a delivery status line, after `QID: `.
@@ -66,14 +73,19 @@ pub fn parse_delivery(queue_id: QueueId, text: &[u8]) -> Option<Event<'_>> {
     let mut delays = None;
     let mut dsn = None;
     loop {
-        let eq = memchr::memchr(b'=', rest)?;
+        let Some(eq) = memchr::memchr(b'=', rest) else {
+            return cut(queue_id, to);
+        };
         let key = &rest[..eq];
         let after = &rest[eq + 1..];
         if key == b"status" {
             let (status, reply) = word(after);
             let status = DeliveryStatus::parse(status)?;
             // The reply is everything in the outer parentheses; it may itself hold parentheses.
-            let reply = reply.strip_prefix(b"(").map(|r| r.strip_suffix(b")").unwrap_or(r)).unwrap_or(reply);
+            let reply = reply
+                .strip_prefix(b"(")
+                .map(|r| r.strip_suffix(b")").unwrap_or(r))
+                .unwrap_or(reply);
             return Some(Event::Delivery(Delivery {
                 queue_id,
                 to: to?,
@@ -110,9 +122,15 @@ pub fn parse_delivery(queue_id: QueueId, text: &[u8]) -> Option<Event<'_>> {
         rest = next.strip_prefix(b",").unwrap_or(next);
         rest = rest.strip_prefix(b" ").unwrap_or(rest);
         if rest.is_empty() {
-            return None;
+            return cut(queue_id, to);
         }
     }
+}
+
+/// The line ended before `status=`: keep the recipient when the address itself is whole.
+fn cut(queue_id: QueueId, to: Option<&[u8]>) -> Option<Event<'_>> {
+    to.filter(|t| !t.is_empty())
+        .map(|to| Event::DeliveryCut { queue_id, to })
 }
 
 fn parse_delays(value: &[u8]) -> Option<Delays> {
@@ -133,7 +151,10 @@ fn queued_as(reply: &[u8]) -> Option<QueueId> {
 
 /// The leading `[0-9A-Za-z]` run of a token.
 fn trim_id(text: &[u8]) -> &[u8] {
-    let end = text.iter().position(|b| !b.is_ascii_alphanumeric()).unwrap_or(text.len());
+    let end = text
+        .iter()
+        .position(|b| !b.is_ascii_alphanumeric())
+        .unwrap_or(text.len());
     &text[..end]
 }
 
@@ -194,8 +215,15 @@ mod tests {
     }
 
     #[test]
-    fn truncated_delivery_is_not_understood() {
-        assert!(parse(b"1A2B3C4D5E: to=<a@b>, relay=x, delay=").is_none());
+    fn truncated_delivery_keeps_the_recipient() {
+        assert!(
+            matches!(parse(b"1A2B3C4D5E: to=<a@b>, relay=x, delay="), Some(Event::DeliveryCut { to, .. }) if to == b"a@b")
+        );
+        assert!(matches!(
+            parse(b"1A2B3C4D5E: to=<a@b>,"),
+            Some(Event::DeliveryCut { .. })
+        ));
+        assert!(parse(b"1A2B3C4D5E: to=<>, orig_to=<>").is_none());
         assert!(parse(b"1A2B3C4D5E: to=<a@b>, status=weird (x)").is_none());
     }
 }

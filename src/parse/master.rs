@@ -6,17 +6,27 @@ use super::queue_id::{lead, Lead};
 use crate::event::{Event, MasterAction, QueueAction};
 
 pub fn parse(text: &[u8]) -> Option<Event<'_>> {
-    for (prefix, action) in [(&b"daemon started -- "[..], MasterAction::Started), (b"reload -- ", MasterAction::Reload)] {
+    for (prefix, action) in [
+        (&b"daemon started -- "[..], MasterAction::Started),
+        (b"reload -- ", MasterAction::Reload),
+    ] {
         if let Some(rest) = strip(text, prefix) {
-            let version = strip(rest, b"version ").map(|v| split_once(v, b",").map(|(v, _)| v).unwrap_or(v));
+            let version =
+                strip(rest, b"version ").map(|v| split_once(v, b",").map(|(v, _)| v).unwrap_or(v));
             return Some(Event::Master { action, version });
         }
     }
     if text.starts_with(b"terminating on signal ") {
-        return Some(Event::Master { action: MasterAction::Terminating, version: None });
+        return Some(Event::Master {
+            action: MasterAction::Terminating,
+            version: None,
+        });
     }
     if text.starts_with(b"reload configuration ") {
-        return Some(Event::Master { action: MasterAction::Reload, version: None });
+        return Some(Event::Master {
+            action: MasterAction::Reload,
+            version: None,
+        });
     }
     None
 }
@@ -31,7 +41,13 @@ pub fn parse_script(text: &[u8]) -> Option<Event<'_>> {
         b"the Postfix mail system is running",
         b"the Postfix mail system is not running",
     ];
-    WORDS.iter().any(|w| text.starts_with(w)).then_some(Event::Master { action: MasterAction::Script, version: None })
+    WORDS
+        .iter()
+        .any(|w| text.starts_with(w))
+        .then_some(Event::Master {
+            action: MasterAction::Script,
+            version: None,
+        })
 }
 
 /// postsuper: `QID: removed|requeued|placed on hold|released from hold|expired`, and the totals.
@@ -47,9 +63,17 @@ pub fn parse_postsuper(text: &[u8]) -> Option<Event<'_>> {
         };
         return Some(Event::QueueFile { queue_id, action });
     }
-    const TOTALS: &[&[u8]] =
-        &[b"Deleted: ", b"Requeued: ", b"Placed on hold: ", b"Released from hold: ", b"Force-expired: "];
-    TOTALS.iter().any(|t| text.starts_with(t)).then_some(Event::QueueSummary { text })
+    const TOTALS: &[&[u8]] = &[
+        b"Deleted: ",
+        b"Requeued: ",
+        b"Placed on hold: ",
+        b"Released from hold: ",
+        b"Force-expired: ",
+    ];
+    TOTALS
+        .iter()
+        .any(|t| text.starts_with(t))
+        .then_some(Event::QueueSummary { text })
 }
 
 #[cfg(test)]
@@ -59,17 +83,47 @@ mod tests {
     #[test]
     fn master_start_and_reload_carry_version() {
         match parse(b"daemon started -- version 3.6.4, configuration /etc/postfix") {
-            Some(Event::Master { action: MasterAction::Started, version }) => assert_eq!(version, Some(&b"3.6.4"[..])),
+            Some(Event::Master {
+                action: MasterAction::Started,
+                version,
+            }) => assert_eq!(version, Some(&b"3.6.4"[..])),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(parse(b"reload -- version 3.6.4, configuration /etc/postfix"), Some(Event::Master { action: MasterAction::Reload, .. })));
-        assert!(matches!(parse(b"terminating on signal 15"), Some(Event::Master { action: MasterAction::Terminating, .. })));
+        assert!(matches!(
+            parse(b"reload -- version 3.6.4, configuration /etc/postfix"),
+            Some(Event::Master {
+                action: MasterAction::Reload,
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse(b"terminating on signal 15"),
+            Some(Event::Master {
+                action: MasterAction::Terminating,
+                ..
+            })
+        ));
     }
 
     #[test]
     fn postsuper_actions() {
-        assert!(matches!(parse_postsuper(b"4E225BC254: removed"), Some(Event::QueueFile { action: QueueAction::Deleted, .. })));
-        assert!(matches!(parse_postsuper(b"4D533BC258: requeued"), Some(Event::QueueFile { action: QueueAction::Requeued, .. })));
-        assert!(matches!(parse_postsuper(b"Deleted: 1 message"), Some(Event::QueueSummary { .. })));
+        assert!(matches!(
+            parse_postsuper(b"4E225BC254: removed"),
+            Some(Event::QueueFile {
+                action: QueueAction::Deleted,
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse_postsuper(b"4D533BC258: requeued"),
+            Some(Event::QueueFile {
+                action: QueueAction::Requeued,
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse_postsuper(b"Deleted: 1 message"),
+            Some(Event::QueueSummary { .. })
+        ));
     }
 }

@@ -21,9 +21,13 @@ use queue_id::{lead, Lead};
 
 /// What one line turned out to be.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one per line, on the stack, never stored
 pub enum Parsed<'a> {
     /// A Postfix line; `event` is `None` when its text was not understood.
-    Postfix { envelope: Envelope<'a>, event: Option<Event<'a>> },
+    Postfix {
+        envelope: Envelope<'a>,
+        event: Option<Event<'a>>,
+    },
     /// Another program's line (amavis, dovecot, opendkim …): counted and skipped.
     Foreign { envelope: Envelope<'a> },
     /// No syslog envelope at all.
@@ -39,7 +43,9 @@ pub struct LineParser {
 
 impl LineParser {
     pub fn new(syslog_names: &[String]) -> LineParser {
-        LineParser { syslog_names: syslog_names.iter().map(|s| s.as_bytes().to_vec()).collect() }
+        LineParser {
+            syslog_names: syslog_names.iter().map(|s| s.as_bytes().to_vec()).collect(),
+        }
     }
 
     pub fn is_postfix(&self, syslog_name: &[u8]) -> bool {
@@ -60,6 +66,11 @@ impl LineParser {
 
 /// Reads the text of a line written by `daemon`.
 pub fn parse_text<'a>(daemon: &[u8], severity: Severity, text: &'a [u8]) -> Option<Event<'a>> {
+    // `smtpd.local`: a service whose daemon name carries a suffix.
+    let daemon = match memchr::memchr(b'.', daemon) {
+        Some(dot) => &daemon[..dot],
+        None => daemon,
+    };
     let event = match daemon {
         b"smtpd" | b"qmqpd" => smtpd::parse(severity, text),
         b"postscreen" => postscreen::parse(text),
@@ -72,16 +83,29 @@ pub fn parse_text<'a>(daemon: &[u8], severity: Severity, text: &'a [u8]) -> Opti
         b"master" => master::parse(text),
         b"postfix-script" => master::parse_script(text),
         b"postsuper" => master::parse_postsuper(text),
-        b"anvil" | b"scache" | b"verify" | b"postscreen_cache" => {
-            text.starts_with(b"statistics: ").then_some(Event::Statistics { text }).or_else(|| {
-                text.starts_with(b"cache ").then_some(Event::Statistics { text })
-            })
-        }
+        b"anvil" | b"scache" | b"verify" | b"postscreen_cache" => text
+            .starts_with(b"statistics: ")
+            .then_some(Event::Statistics { text })
+            .or_else(|| {
+                text.starts_with(b"cache ")
+                    .then_some(Event::Statistics { text })
+            }),
         // smtp, lmtp, local, virtual, pipe, error, discard, retry — and any service name
         // master.cf gives a delivery agent (`postfix/dovecot`, `postfix/relay` …).
         _ => delivery::parse(text),
     };
-    event.or_else(|| diagnostic(severity, text))
+    event
+        .or_else(|| diagnostic(severity, text))
+        .or_else(|| any_daemon(text))
+}
+
+/// Info lines any daemon may write about itself.
+fn any_daemon(text: &[u8]) -> Option<Event<'_>> {
+    let restarting = text.starts_with(b"table ") && text.ends_with(b"has changed -- restarting");
+    restarting.then_some(Event::Diagnostic {
+        queue_id: None,
+        text,
+    })
 }
 
 /// Warnings, errors, fatal and panic lines of any daemon are understood as diagnostics: their
@@ -91,8 +115,14 @@ fn diagnostic(severity: Severity, text: &[u8]) -> Option<Event<'_>> {
         return None;
     }
     match lead(text) {
-        (Lead::Id(id), rest) => Some(Event::Diagnostic { queue_id: Some(id), text: rest }),
-        _ => Some(Event::Diagnostic { queue_id: None, text }),
+        (Lead::Id(id), rest) => Some(Event::Diagnostic {
+            queue_id: Some(id),
+            text: rest,
+        }),
+        _ => Some(Event::Diagnostic {
+            queue_id: None,
+            text,
+        }),
     }
 }
 
@@ -103,10 +133,16 @@ mod tests {
     #[test]
     fn other_programs_are_foreign_and_garbage_is_malformed() {
         let p = LineParser::default();
-        assert!(matches!(p.parse(b"Aug 15 08:00:00 h amavis[1]: (1234-01) Passed CLEAN"), Parsed::Foreign { .. }));
+        assert!(matches!(
+            p.parse(b"Aug 15 08:00:00 h amavis[1]: (1234-01) Passed CLEAN"),
+            Parsed::Foreign { .. }
+        ));
         assert!(matches!(p.parse(b"\x00\x01garbage"), Parsed::Malformed));
         let custom = LineParser::new(&["mailer".to_string()]);
-        assert!(matches!(custom.parse(b"Aug 15 08:00:00 h mailer/qmgr[1]: 1A2B3C4D5E: removed"), Parsed::Postfix { event: Some(_), .. }));
+        assert!(matches!(
+            custom.parse(b"Aug 15 08:00:00 h mailer/qmgr[1]: 1A2B3C4D5E: removed"),
+            Parsed::Postfix { event: Some(_), .. }
+        ));
     }
 
     #[test]
@@ -123,13 +159,22 @@ mod tests {
     #[test]
     fn unknown_info_text_is_not_understood() {
         let p = LineParser::default();
-        assert!(matches!(p.parse(b"Aug 15 08:00:00 h postfix/smtpd[1]: something new"), Parsed::Postfix { event: None, .. }));
+        assert!(matches!(
+            p.parse(b"Aug 15 08:00:00 h postfix/smtpd[1]: something new"),
+            Parsed::Postfix { event: None, .. }
+        ));
     }
 
     #[test]
     fn service_named_delivery_agent() {
         let p = LineParser::default();
         let line = b"Aug 15 08:00:00 h postfix/dovecot[1]: ABCDEF1234: to=<u@x>, relay=dovecot, delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (delivered via dovecot service)";
-        assert!(matches!(p.parse(line), Parsed::Postfix { event: Some(Event::Delivery(_)), .. }));
+        assert!(matches!(
+            p.parse(line),
+            Parsed::Postfix {
+                event: Some(Event::Delivery(_)),
+                ..
+            }
+        ));
     }
 }

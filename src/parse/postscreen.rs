@@ -30,12 +30,17 @@ const ACTIONS: &[&[u8]] = &[
 
 pub fn parse(text: &[u8]) -> Option<Event<'_>> {
     if let (Lead::NoQueue, rest) = lead(text) {
-        return verdict::parse(rest).map(|verdict| Event::Verdict { queue_id: None, verdict });
+        return verdict::parse(rest).map(|verdict| Event::Verdict {
+            queue_id: None,
+            verdict,
+        });
     }
     if text.starts_with(b"cache ") {
         return Some(Event::Statistics { text });
     }
-    let action = ACTIONS.iter().find(|a| text.starts_with(a) && text.get(a.len()) == Some(&b' '))?;
+    let action = ACTIONS
+        .iter()
+        .find(|a| text.starts_with(a) && text.get(a.len()) == Some(&b' '))?;
     let rest = &text[action.len() + 1..];
     // The client stands after `from ` or `for `, or right after the action.
     let at = [&b"from "[..], b"for "]
@@ -46,7 +51,11 @@ pub fn parse(text: &[u8]) -> Option<Event<'_>> {
         Some((e, after)) => (Some(e), after),
         None => (None, rest),
     };
-    Some(Event::Screening(Screening { action, client, detail: detail.strip_prefix(b" ").unwrap_or(detail) }))
+    Some(Event::Screening(Screening {
+        action,
+        client,
+        detail: detail.strip_prefix(b" ").unwrap_or(detail),
+    }))
 }
 
 /// dnsblog: `addr 192.0.2.1 listed by domain zen.spamhaus.org as 127.0.0.2`.
@@ -61,7 +70,10 @@ pub fn parse_dnsblog(text: &[u8]) -> Option<Event<'_>> {
 /// tlsproxy: `CONNECT from [ip]:port` / `DISCONNECT [ip]:port`.
 pub fn parse_tlsproxy(text: &[u8]) -> Option<Event<'_>> {
     let rest = strip(text, b"CONNECT from ").or_else(|| strip(text, b"DISCONNECT "))?;
-    Some(Event::SessionNote { client: endpoint(rest).map(|(e, _)| e), note: text })
+    Some(Event::SessionNote {
+        client: endpoint(rest).map(|(e, _)| e),
+        note: text,
+    })
 }
 
 #[cfg(test)]
@@ -80,11 +92,16 @@ mod tests {
         let s = screening(b"CONNECT from [127.0.0.1]:57845 to [127.0.0.1]:25");
         assert_eq!(s.client.unwrap().port, Some(&b"57845"[..]));
         assert_eq!(screening(b"PASS NEW [192.0.2.1]:1234").action, b"PASS NEW");
-        let s = screening(b"PREGREET 29 after 0 from [127.0.0.11]:52317: EHLO pregreet.external.test\\r\\n");
+        let s = screening(
+            b"PREGREET 29 after 0 from [127.0.0.11]:52317: EHLO pregreet.external.test\\r\\n",
+        );
         assert_eq!(s.client.unwrap().ip, b"127.0.0.11");
         let s = screening(b"DNSBL rank 3 for [192.0.2.7]:1234");
         assert_eq!(s.client.unwrap().ip, b"192.0.2.7");
-        assert_eq!(screening(b"HANGUP after 1.2 from [192.0.2.1]:1 in tests after SMTP handshake").action, b"HANGUP");
+        assert_eq!(
+            screening(b"HANGUP after 1.2 from [192.0.2.1]:1 in tests after SMTP handshake").action,
+            b"HANGUP"
+        );
     }
 
     #[test]

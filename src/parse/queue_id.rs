@@ -23,7 +23,9 @@ impl QueueId {
             return None;
         }
         let has_digit = text.iter().any(u8::is_ascii_digit);
-        let all_upper = text.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        let all_upper = text
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
         if !has_digit && !all_upper {
             return None;
         }
@@ -32,7 +34,10 @@ impl QueueId {
         }
         let mut bytes = [0u8; MAX];
         bytes[..text.len()].copy_from_slice(text);
-        Some(QueueId { len: text.len() as u8, bytes })
+        Some(QueueId {
+            len: text.len() as u8,
+            bytes,
+        })
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -90,18 +95,39 @@ mod tests {
 
     #[test]
     fn short_long_and_seed_ids() {
-        for id in [&b"1A2B3C4D5E"[..], b"5F6G7H8I9J", b"4Ybc2m1DTzz9sqk", b"BABABABABABA", b"7CF31BC232"] {
+        for id in [
+            &b"1A2B3C4D5E"[..],
+            b"5F6G7H8I9J",
+            b"4Ybc2m1DTzz9sqk",
+            b"BABABABABABA",
+            b"7CF31BC232",
+        ] {
             let line = [id, &b": removed"[..]].concat();
             let (l, rest) = lead(&line);
-            assert_eq!(l, Lead::Id(QueueId::new(id).unwrap()), "{}", String::from_utf8_lossy(id));
+            assert_eq!(
+                l,
+                Lead::Id(QueueId::new(id).unwrap()),
+                "{}",
+                String::from_utf8_lossy(id)
+            );
             assert_eq!(rest, b"removed");
         }
     }
 
     #[test]
     fn words_are_not_ids() {
-        for text in [&b"statistics: max connection rate"[..], b"warning: x", b"Deleted: 1 message", b"Requeued: 1 message"] {
-            assert_eq!(lead(text).0, Lead::None, "{}", String::from_utf8_lossy(text));
+        for text in [
+            &b"statistics: max connection rate"[..],
+            b"warning: x",
+            b"Deleted: 1 message",
+            b"Requeued: 1 message",
+        ] {
+            assert_eq!(
+                lead(text).0,
+                Lead::None,
+                "{}",
+                String::from_utf8_lossy(text)
+            );
         }
         assert_eq!(lead(b"NOQUEUE: reject: RCPT").0, Lead::NoQueue);
         assert_eq!(lead(b"1A2B3C4D5E:removed").0, Lead::None);

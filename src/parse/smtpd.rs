@@ -14,7 +14,12 @@ pub fn parse(severity: Severity, text: &[u8]) -> Option<Event<'_>> {
     let (lead, rest) = lead(text);
     match lead {
         Lead::Id(queue_id) => queued(queue_id, rest),
-        Lead::NoQueue => verdict::parse(rest).map(|verdict| Event::Verdict { queue_id: None, verdict }),
+        Lead::NoQueue => verdict::parse(rest)
+            .map(|verdict| Event::Verdict {
+                queue_id: None,
+                verdict,
+            })
+            .or_else(|| session(rest)),
         Lead::None => session(text),
     }
 }
@@ -23,7 +28,8 @@ pub fn parse(severity: Severity, text: &[u8]) -> Option<Event<'_>> {
 fn queued(queue_id: QueueId, rest: &[u8]) -> Option<Event<'_>> {
     if let Some(after) = strip(rest, b"client=") {
         let (client, tail) = endpoint(after)?;
-        let orig_client = plain_field(tail, b"orig_client=").and_then(|v| endpoint(v).map(|(e, _)| e));
+        let orig_client =
+            plain_field(tail, b"orig_client=").and_then(|v| endpoint(v).map(|(e, _)| e));
         return Some(Event::ClientAccepted {
             queue_id,
             client,
@@ -33,7 +39,10 @@ fn queued(queue_id: QueueId, rest: &[u8]) -> Option<Event<'_>> {
             orig_queue_id: plain_field(tail, b"orig_queue_id=").and_then(QueueId::new),
         });
     }
-    verdict::parse(rest).map(|verdict| Event::Verdict { queue_id: Some(queue_id), verdict })
+    verdict::parse(rest).map(|verdict| Event::Verdict {
+        queue_id: Some(queue_id),
+        verdict,
+    })
 }
 
 /// `sasl_username=` may hold spaces or commas in theory; it is the last field in practice.
@@ -57,11 +66,16 @@ fn after_stage_from(text: &[u8]) -> Option<(&[u8], Endpoint<'_>)> {
 /// Lines about the SMTP session itself.
 fn session(text: &[u8]) -> Option<Event<'_>> {
     if let Some(after) = strip(text, b"connect from ") {
-        return Some(Event::Connect { client: endpoint(after)?.0 });
+        return Some(Event::Connect {
+            client: endpoint(after)?.0,
+        });
     }
     if let Some(after) = strip(text, b"disconnect from ") {
         let (client, rest) = endpoint(after)?;
-        return Some(Event::Disconnect { client, counts: rest.strip_prefix(b" ").unwrap_or(rest) });
+        return Some(Event::Disconnect {
+            client,
+            counts: rest.strip_prefix(b" ").unwrap_or(rest),
+        });
     }
     for (prefix, kind) in [
         (&b"lost connection after "[..], Interruption::LostConnection),
@@ -70,21 +84,32 @@ fn session(text: &[u8]) -> Option<Event<'_>> {
     ] {
         if let Some(after) = strip(text, prefix) {
             let (stage, client) = after_stage_from(after)?;
-            return Some(Event::Interrupted { kind, stage, client });
+            return Some(Event::Interrupted {
+                kind,
+                stage,
+                client,
+            });
         }
     }
     // The seed shows `client=…` without a queue ID while identifying the client.
     if let Some(after) = strip(text, b"client=") {
-        return Some(Event::SessionNote { client: Some(endpoint(after)?.0), note: text });
+        return Some(Event::SessionNote {
+            client: Some(endpoint(after)?.0),
+            note: text,
+        });
     }
     if let Some(name) = strip(text, b"EHLO ").or_else(|| strip(text, b"HELO ")) {
         return Some(Event::Helo { name });
     }
     if let Some(after) = strip(text, b"sender=<") {
-        return Some(Event::Sender { address: super::bytes::angle_value(after).0 });
+        return Some(Event::Sender {
+            address: super::bytes::angle_value(after).0,
+        });
     }
     if let Some(after) = strip(text, b"recipient=<") {
-        return Some(Event::Recipient { address: super::bytes::angle_value(after).0 });
+        return Some(Event::Recipient {
+            address: super::bytes::angle_value(after).0,
+        });
     }
     if let Some(tls) = tls(text) {
         return Some(tls);
@@ -101,6 +126,8 @@ fn session(text: &[u8]) -> Option<Event<'_>> {
         b"non-SMTP command from ",
         b"too many connections from ",
         b"reject: ",
+        b"bare <LF> received after ",
+        b"message size ",
     ] {
         if text.starts_with(note) {
             let client = split_once(text, b" from ").and_then(|(_, c)| endpoint(c).map(|(e, _)| e));
@@ -114,7 +141,10 @@ fn session(text: &[u8]) -> Option<Event<'_>> {
 /// smtp client's `… established to H: …`.
 pub fn tls(text: &[u8]) -> Option<Event<'_>> {
     let (trust, rest) = word(text);
-    if !matches!(trust, b"Anonymous" | b"Trusted" | b"Verified" | b"Untrusted") {
+    if !matches!(
+        trust,
+        b"Anonymous" | b"Trusted" | b"Verified" | b"Untrusted"
+    ) {
         return None;
     }
     let rest = strip(rest, b"TLS connection established ")?;
@@ -124,12 +154,23 @@ pub fn tls(text: &[u8]) -> Option<Event<'_>> {
     };
     let (peer, rest) = match endpoint(rest) {
         Some((e, r)) => (Some(e), r),
-        None => (None, split_once(rest, b": ").map(|(_, r)| r).unwrap_or(rest)),
+        None => (
+            None,
+            split_once(rest, b": ").map(|(_, r)| r).unwrap_or(rest),
+        ),
     };
     let rest = rest.strip_prefix(b": ").unwrap_or(rest);
     let (protocol, rest) = word(rest);
-    let cipher = strip(rest, b"with cipher ").map(|c| word(c).0).unwrap_or(&[]);
-    Some(Event::Tls { inbound, trust, peer, protocol, cipher })
+    let cipher = strip(rest, b"with cipher ")
+        .map(|c| word(c).0)
+        .unwrap_or(&[]);
+    Some(Event::Tls {
+        inbound,
+        trust,
+        peer,
+        protocol,
+        cipher,
+    })
 }
 
 fn warning(text: &[u8]) -> Option<Event<'_>> {
@@ -139,7 +180,11 @@ fn warning(text: &[u8]) -> Option<Event<'_>> {
             let (method, rest) = word(rest);
             if let Some(reason) = strip(rest, b"authentication failed") {
                 let reason = reason.strip_prefix(b": ").unwrap_or(reason);
-                return Some(Event::SaslFailed { client, method, reason });
+                return Some(Event::SaslFailed {
+                    client,
+                    method,
+                    reason,
+                });
             }
         }
     }
@@ -151,14 +196,19 @@ mod tests {
     use super::*;
 
     fn info(text: &[u8]) -> Event<'_> {
-        parse(Severity::Info, text).unwrap_or_else(|| panic!("not understood: {}", String::from_utf8_lossy(text)))
+        parse(Severity::Info, text)
+            .unwrap_or_else(|| panic!("not understood: {}", String::from_utf8_lossy(text)))
     }
 
     #[test]
     fn connect_and_disconnect_with_counts() {
-        assert!(matches!(info(b"connect from unknown[192.168.1.100]"), Event::Connect { client } if client.ip == b"192.168.1.100"));
+        assert!(
+            matches!(info(b"connect from unknown[192.168.1.100]"), Event::Connect { client } if client.ip == b"192.168.1.100")
+        );
         match info(b"disconnect from localhost[127.0.0.1] ehlo=1 mail=1 rcpt=0/1 commands=2/3") {
-            Event::Disconnect { counts, .. } => assert_eq!(counts, b"ehlo=1 mail=1 rcpt=0/1 commands=2/3"),
+            Event::Disconnect { counts, .. } => {
+                assert_eq!(counts, b"ehlo=1 mail=1 rcpt=0/1 commands=2/3")
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -166,7 +216,11 @@ mod tests {
     #[test]
     fn lost_connection_with_byte_count() {
         match info(b"lost connection after DATA (80 bytes) from localhost[127.0.0.1]") {
-            Event::Interrupted { kind, stage, client } => {
+            Event::Interrupted {
+                kind,
+                stage,
+                client,
+            } => {
                 assert_eq!(kind, Interruption::LostConnection);
                 assert_eq!(stage, b"DATA");
                 assert_eq!(client.name, b"localhost");
@@ -189,9 +243,16 @@ mod tests {
 
     #[test]
     fn seed_illustrations() {
-        assert!(matches!(info(b"EHLO example.org"), Event::Helo { name } if name == b"example.org"));
-        assert!(matches!(info(b"sender=<sender@example.org>"), Event::Sender { address } if address == b"sender@example.org"));
-        assert!(matches!(info(b"recipient=<recipient@example.com>"), Event::Recipient { .. }));
+        assert!(
+            matches!(info(b"EHLO example.org"), Event::Helo { name } if name == b"example.org")
+        );
+        assert!(
+            matches!(info(b"sender=<sender@example.org>"), Event::Sender { address } if address == b"sender@example.org")
+        );
+        assert!(matches!(
+            info(b"recipient=<recipient@example.com>"),
+            Event::Recipient { .. }
+        ));
     }
 
     #[test]
@@ -204,7 +265,11 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let e = parse(Severity::Warning, b"unknown[192.0.2.9]: SASL LOGIN authentication failed: UGFzc3dvcmQ6").unwrap();
+        let e = parse(
+            Severity::Warning,
+            b"unknown[192.0.2.9]: SASL LOGIN authentication failed: UGFzc3dvcmQ6",
+        )
+        .unwrap();
         assert!(matches!(e, Event::SaslFailed { method, .. } if method == b"LOGIN"));
     }
 

@@ -15,6 +15,7 @@ use crate::event::{Reply, Verdict};
 const ACTIONS: &[&[u8]] = &[
     b"reject",
     b"reject_warning",
+    b"warn",
     b"defer",
     b"defer_if_permit",
     b"defer_if_reject",
@@ -55,7 +56,8 @@ pub fn reply(text: &[u8]) -> Reply<'_> {
 /// `X.Y.Z` with X in 2, 4, 5.
 pub fn is_dsn(w: &[u8]) -> bool {
     let mut parts = w.split(|&b| b == b'.');
-    let (Some(class), Some(subject), Some(detail), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(class), Some(subject), Some(detail), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return false;
     };
@@ -68,7 +70,7 @@ pub fn is_dsn(w: &[u8]) -> bool {
 /// Parses `ACTION: …` into a verdict; `None` when the text does not lead with a known action.
 pub fn parse(text: &[u8]) -> Option<Verdict<'_>> {
     let (action, rest) = split_once(text, b": ")?;
-    if !ACTIONS.contains(&action) {
+    if !ACTIONS.contains(&action) && !action.starts_with(b"milter-") {
         return None;
     }
     // The envelope part `; from=<…> to=<…> proto=… helo=<…>` closes the verdict (cleanup adds
@@ -112,7 +114,17 @@ pub fn parse(text: &[u8]) -> Option<Verdict<'_>> {
             }
         }
     }
-    Some(Verdict { action, stage, matched, client, reply: reply(reply_text), from, to, proto, helo })
+    Some(Verdict {
+        action,
+        stage,
+        matched,
+        client,
+        reply: reply(reply_text),
+        from,
+        to,
+        proto,
+        helo,
+    })
 }
 
 #[cfg(test)]
