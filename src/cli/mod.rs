@@ -180,6 +180,13 @@ fn parse_time(text: &str, zone: &TimeZone, end_of_day: bool) -> Result<Stamp, Us
     let today = jiff::Timestamp::now()
         .to_zoned_datetime(zone.clone())
         .date();
+    if text.contains(':') {
+        if let Ok(dt) = text.replace(' ', "T").parse::<jiff::civil::DateTime>() {
+            if let Ok(z) = dt.to_zoned_datetime(zone.clone()) {
+                return Ok(to_stamp(z.timestamp()));
+            }
+        }
+    }
     let date = match text {
         "today" => Some(today),
         "yesterday" => today.yesterday().ok(),
@@ -191,11 +198,6 @@ fn parse_time(text: &str, zone: &TimeZone, end_of_day: bool) -> Result<Stamp, Us
         } else {
             date.to_datetime(jiff::civil::time(0, 0, 0, 0))
         };
-        if let Ok(z) = dt.to_zoned_datetime(zone.clone()) {
-            return Ok(to_stamp(z.timestamp()));
-        }
-    }
-    if let Ok(dt) = text.replace(' ', "T").parse::<jiff::civil::DateTime>() {
         if let Ok(z) = dt.to_zoned_datetime(zone.clone()) {
             return Ok(to_stamp(z.timestamp()));
         }
