@@ -130,8 +130,12 @@ pub struct Tracker {
     /// Ended messages waiting out their linger: (deadline, key, when it ended).
     closing: VecDeque<(i64, MessageKey, Stamp)>,
     sessions: HashMap<SessionKey, Session>,
-    /// `queued as ID` replies whose ID has not (yet) been seen as a local message.
-    pending_reinjections: VecDeque<(i64, QueueId, MessageKey)>,
+    /// `queued as ID` replies whose ID has not (yet) been seen as a local message, by that ID,
+    /// and in order of expiry.
+    pending_reinjections: HashMap<QueueId, (i64, MessageKey)>,
+    pending_order: VecDeque<(i64, QueueId)>,
+    /// Every (host, instance) seen: where a `queued as` ID may live.
+    places: Vec<(u32, u32)>,
     ready: VecDeque<Message>,
     now: i64,
     counts: TrackerCounts,
@@ -145,7 +149,9 @@ impl Tracker {
             live: HashMap::new(),
             closing: VecDeque::new(),
             sessions: HashMap::new(),
-            pending_reinjections: VecDeque::new(),
+            pending_reinjections: HashMap::new(),
+            pending_order: VecDeque::new(),
+            places: Vec::new(),
             ready: VecDeque::new(),
             now: i64::MIN,
             counts: TrackerCounts::default(),
@@ -529,11 +535,14 @@ impl Tracker {
             self.closing.pop_front();
             self.release_if_ended(key, ended);
         }
-        while let Some(&(deadline, _, _)) = self.pending_reinjections.front() {
+        while let Some(&(deadline, id)) = self.pending_order.front() {
             if deadline >= secs {
                 break;
             }
-            self.pending_reinjections.pop_front();
+            self.pending_order.pop_front();
+            if self.pending_reinjections.get(&id).is_some_and(|&(d, _)| d == deadline) {
+                self.pending_reinjections.remove(&id);
+            }
         }
     }
 
@@ -576,6 +585,9 @@ impl Tracker {
             }
         }
         let keep_raw = self.config.keep_raw;
+        if !self.places.contains(&(key.host, key.instance)) {
+            self.places.push((key.host, key.instance));
+        }
         let host = self.strings.name(key.host);
         let instance = self.strings.name(key.instance);
         let m = self
@@ -648,45 +660,36 @@ impl Tracker {
     fn reinjection(&mut self, from: MessageKey, next: QueueId) {
         let window = self.config.linger_secs;
         let now = self.now;
-        let found = self
-            .live
-            .iter()
-            .filter(|(k, m)| {
-                k.queue_id == next
-                    && **k != from
-                    && m.origin == Some(Origin::Smtpd)
-                    && (m.first_seen.secs - now).abs() <= window
-                    && !m.links.iter().any(|l| l.kind == LinkKind::ReinjectedFrom)
-            })
-            .map(|(k, _)| *k)
-            // Prefer the same host and instance, then the same host.
-            .min_by_key(|k| {
-                (
-                    k.host != from.host,
-                    k.instance != from.instance,
-                    k.host,
-                    k.instance,
-                )
-            });
+        // The same host and instance first (a content filter), then the others (a relay whose
+        // log is in the input): a handful of direct look-ups, never a scan of the queue.
+        let mut places = self.places.clone();
+        places.sort_by_key(|&(h, i)| (h != from.host, i != from.instance, h, i));
+        let found = places.into_iter().map(|(host, instance)| MessageKey { host, instance, queue_id: next }).find(|k| {
+            *k != from
+                && self.live.get(k).is_some_and(|m| {
+                    m.origin == Some(Origin::Smtpd)
+                        && (m.first_seen.secs - now).abs() <= window
+                        && !m.links.iter().any(|l| l.kind == LinkKind::ReinjectedFrom)
+                })
+        });
         match found {
             Some(target) => self.link(from, LinkKind::ReinjectedAs, target),
-            None => self
-                .pending_reinjections
-                .push_back((now.saturating_add(window), next, from)),
+            None => {
+                let deadline = now.saturating_add(window);
+                self.pending_reinjections.insert(next, (deadline, from));
+                self.pending_order.push_back((deadline, next));
+            }
         }
     }
 
     /// A message just received by smtpd may be the next hop of an earlier `queued as`.
     fn claim_reinjection(&mut self, key: MessageKey) {
-        let Some(pos) = self
-            .pending_reinjections
-            .iter()
-            .position(|&(_, id, from)| id == key.queue_id && from != key)
-        else {
-            return;
-        };
-        if let Some((_, _, from)) = self.pending_reinjections.remove(pos) {
-            self.link(from, LinkKind::ReinjectedAs, key);
+        match self.pending_reinjections.get(&key.queue_id) {
+            Some(&(_, from)) if from != key => {
+                self.pending_reinjections.remove(&key.queue_id);
+                self.link(from, LinkKind::ReinjectedAs, key);
+            }
+            _ => {}
         }
     }
 
