@@ -15,7 +15,8 @@ use crate::parse::bytes::Endpoint;
 use crate::parse::queue_id::QueueId;
 use crate::text::owned;
 use crate::time::Stamp;
-use std::collections::{HashMap, VecDeque};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 /// How long (log time) an ended message waits for late lines before it is handed on.
@@ -85,19 +86,56 @@ enum Birth {
 }
 
 /// Strings seen again and again (hosts, syslog names, tags) stored once.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Interner {
     ids: HashMap<Vec<u8>, u32>,
     names: Vec<Rc<str>>,
+    raw: Vec<Vec<u8>>,
+    /// The last few strings looked up: (length, id).
+    recent: [(usize, u32); 4],
+    next_slot: usize,
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        Interner {
+            ids: HashMap::default(),
+            names: Vec::new(),
+            raw: Vec::new(),
+            recent: [(usize::MAX, 0); 4],
+            next_slot: 0,
+        }
+    }
 }
 
 impl Interner {
     fn id(&mut self, bytes: &[u8]) -> u32 {
+        // Most lines repeat the previous line's host, syslog name and tag.
+        for &(len, id) in &self.recent {
+            if len == bytes.len() && self.bytes_of(id) == bytes {
+                return id;
+            }
+        }
+        let id = self.lookup(bytes);
+        self.recent[self.next_slot] = (bytes.len(), id);
+        self.next_slot = (self.next_slot + 1) % self.recent.len();
+        id
+    }
+
+    fn bytes_of(&self, id: u32) -> &[u8] {
+        self.raw
+            .get(id as usize)
+            .map(|b| b.as_slice())
+            .unwrap_or(&[])
+    }
+
+    fn lookup(&mut self, bytes: &[u8]) -> u32 {
         if let Some(&id) = self.ids.get(bytes) {
             return id;
         }
         let id = self.names.len() as u32;
         self.names.push(Rc::from(owned(bytes)));
+        self.raw.push(bytes.to_vec());
         self.ids.insert(bytes.to_vec(), id);
         id
     }
@@ -146,10 +184,10 @@ impl Tracker {
         Tracker {
             config,
             strings: Interner::default(),
-            live: HashMap::new(),
+            live: HashMap::default(),
             closing: VecDeque::new(),
-            sessions: HashMap::new(),
-            pending_reinjections: HashMap::new(),
+            sessions: HashMap::default(),
+            pending_reinjections: HashMap::default(),
             pending_order: VecDeque::new(),
             places: Vec::new(),
             ready: VecDeque::new(),
@@ -540,7 +578,11 @@ impl Tracker {
                 break;
             }
             self.pending_order.pop_front();
-            if self.pending_reinjections.get(&id).is_some_and(|&(d, _)| d == deadline) {
+            if self
+                .pending_reinjections
+                .get(&id)
+                .is_some_and(|&(d, _)| d == deadline)
+            {
                 self.pending_reinjections.remove(&id);
             }
         }
@@ -664,14 +706,21 @@ impl Tracker {
         // log is in the input): a handful of direct look-ups, never a scan of the queue.
         let mut places = self.places.clone();
         places.sort_by_key(|&(h, i)| (h != from.host, i != from.instance, h, i));
-        let found = places.into_iter().map(|(host, instance)| MessageKey { host, instance, queue_id: next }).find(|k| {
-            *k != from
-                && self.live.get(k).is_some_and(|m| {
-                    m.origin == Some(Origin::Smtpd)
-                        && (m.first_seen.secs - now).abs() <= window
-                        && !m.links.iter().any(|l| l.kind == LinkKind::ReinjectedFrom)
-                })
-        });
+        let found = places
+            .into_iter()
+            .map(|(host, instance)| MessageKey {
+                host,
+                instance,
+                queue_id: next,
+            })
+            .find(|k| {
+                *k != from
+                    && self.live.get(k).is_some_and(|m| {
+                        m.origin == Some(Origin::Smtpd)
+                            && (m.first_seen.secs - now).abs() <= window
+                            && !m.links.iter().any(|l| l.kind == LinkKind::ReinjectedFrom)
+                    })
+            });
         match found {
             Some(target) => self.link(from, LinkKind::ReinjectedAs, target),
             None => {
