@@ -71,6 +71,8 @@ struct Session {
     /// The seed document's `sender=<…>` / `recipient=<…>` illustration lines.
     sender: Option<String>,
     recipients: Vec<String>,
+    /// Messages accepted in this session, told the command counts at disconnect.
+    messages: Vec<MessageKey>,
 }
 
 /// Why a line would start a new life of a queue ID.
@@ -239,9 +241,17 @@ impl Tracker {
                 };
                 self.sessions.insert(key, session);
             }
-            Event::Disconnect { .. } => {
+            Event::Disconnect { counts, .. } => {
                 let key = self.session_key(ctx);
-                self.sessions.remove(&key);
+                if let Some(session) = self.sessions.remove(&key) {
+                    let counts = owned(counts);
+                    for k in session.messages {
+                        if let Some(m) = self.live.get_mut(&k) {
+                            m.disconnected_at = Some(ctx.time);
+                            m.session_commands = Some(counts.clone());
+                        }
+                    }
+                }
             }
             Event::Helo { name } => {
                 let key = self.session_key(ctx);
@@ -278,12 +288,15 @@ impl Tracker {
                 ..
             } => {
                 let skey = self.session_key(ctx);
-                let session = self.sessions.get(&skey).cloned();
                 let key = MessageKey {
                     host,
                     instance,
                     queue_id,
                 };
+                let session = self.sessions.get_mut(&skey).map(|s| {
+                    s.messages.push(key);
+                    s.clone()
+                });
                 let m = self.message(key, ctx, Birth::Origin);
                 m.origin = Some(Origin::Smtpd);
                 m.client = Some(peer(client));
