@@ -119,16 +119,18 @@ fn syslog_stamp(line: &[u8], year: Option<i16>) -> Option<(RawStamp, &[u8])> {
     if line[3] != b' ' {
         return None;
     }
-    let day = match (line[4], line[5]) {
-        (b' ', d) if d.is_ascii_digit() => d - b'0',
-        (a, b) if a.is_ascii_digit() && b.is_ascii_digit() => (a - b'0') * 10 + (b - b'0'),
+    // The day is padded with a space or a zero — or, in some exports, not at all (`Jan 6`).
+    let (day, at) = match (line[4], line[5]) {
+        (b' ', d) if d.is_ascii_digit() => (d - b'0', 7),
+        (a, b) if a.is_ascii_digit() && b.is_ascii_digit() => ((a - b'0') * 10 + (b - b'0'), 7),
+        (d, b' ') if d.is_ascii_digit() => (d - b'0', 6),
         _ => return None,
     };
-    if line[6] != b' ' || !(1..=31).contains(&day) {
+    if line[at - 1] != b' ' || !(1..=31).contains(&day) {
         return None;
     }
-    let (hour, minute, second) = clock(&line[7..])?;
-    let rest = line[15..].strip_prefix(b" ")?;
+    let (hour, minute, second) = clock(line.get(at..)?)?;
+    let rest = line.get(at + 8..)?.strip_prefix(b" ")?;
     // Some exports put the year after the day: `Jun 26 2012 08:00:00` is rare; not handled.
     Some((
         RawStamp::Syslog {
@@ -357,6 +359,7 @@ mod tests {
         for line in [
             &b"Aug  5 08:00:00 h postfix/qmgr[1]: x"[..],
             b"Aug 05 08:00:00 h postfix/qmgr[1]: x",
+            b"Aug 5 08:00:00 h postfix/qmgr[1]: x",
         ] {
             match parse(line).unwrap().stamp {
                 RawStamp::Syslog { day, .. } => assert_eq!(day, 5),

@@ -121,7 +121,7 @@ fn trace_9k0l1m2n3o_is_bounced_with_550_and_its_notification() {
     // The notification names the message's own queue ID: one link, no loop.
     assert_eq!(
         m["links"],
-        serde_json::json!([{"kind": "notification", "queue_id": "9K0L1M2N3O"}])
+        serde_json::json!([{"kind": "notification", "queue_id": "9K0L1M2N3O", "detail": "non-delivery"}])
     );
 }
 

@@ -52,6 +52,8 @@ pub enum RecipientStatus {
     Deleted,
     Discarded,
     Rejected,
+    /// `postsuper -r`: the recipient goes on in the message's new life under a new queue ID.
+    Requeued,
 }
 
 impl RecipientStatus {
@@ -74,6 +76,7 @@ impl RecipientStatus {
             RecipientStatus::Deleted => "deleted",
             RecipientStatus::Discarded => "discarded",
             RecipientStatus::Rejected => "rejected",
+            RecipientStatus::Requeued => "requeued",
         }
     }
 
@@ -206,6 +209,8 @@ pub struct Link {
     pub queue_id: QueueId,
     /// The other message's host, when it differs (a relay whose log is in the input).
     pub host: Option<Rc<str>>,
+    /// For notifications: `non-delivery`, `delay`, `delivery status`, `success`.
+    pub detail: Option<&'static str>,
 }
 
 impl Ending {
@@ -216,6 +221,7 @@ impl Ending {
             Ending::Requeued => "requeued",
             Ending::Discarded => "discarded",
             Ending::Rejected => "rejected",
+            Ending::Abandoned => "abandoned",
         }
     }
 }
@@ -233,6 +239,8 @@ pub enum Ending {
     Discarded,
     /// cleanup (header/body checks, milter) rejected it after the queue ID was given.
     Rejected,
+    /// The client went away during DATA: smtpd gave up and the queue file was discarded.
+    Abandoned,
 }
 
 /// One original log line, kept for `trace --raw`.
@@ -255,6 +263,10 @@ pub enum MessageStatus {
     /// Removed with no delivery line seen (its lines lie outside the input).
     Removed,
     Requeued,
+    /// The client went away while sending it; never queued.
+    Abandoned,
+    /// Its lines stop before it entered the queue (no qmgr line), long before the input ends.
+    Incomplete,
 }
 
 impl MessageStatus {
@@ -265,6 +277,8 @@ impl MessageStatus {
             MessageStatus::Queued => "queued",
             MessageStatus::Removed => "removed",
             MessageStatus::Requeued => "requeued",
+            MessageStatus::Abandoned => "abandoned",
+            MessageStatus::Incomplete => "incomplete",
         }
     }
 }
@@ -302,6 +316,8 @@ pub struct Message {
     pub ended_at: Option<Stamp>,
     /// Currently in the hold queue.
     pub held: bool,
+    /// The input ended long after its last line, with its life not ended.
+    pub stale: bool,
     /// qmgr returned it to the sender: `expired` or `force-expired`.
     pub expired: Option<DeliveryStatus>,
     pub recipients: Vec<Recipient>,
@@ -343,6 +359,7 @@ impl Message {
             ending: None,
             ended_at: None,
             held: false,
+            stale: false,
             expired: None,
             recipients: Vec::new(),
             links: Vec::new(),
@@ -367,6 +384,14 @@ impl Message {
     pub fn status(&self) -> MessageStatus {
         match self.ending {
             Some(Ending::Requeued) => return MessageStatus::Requeued,
+            Some(Ending::Abandoned) => return MessageStatus::Abandoned,
+            None if self.stale
+                && self.nrcpt.is_none()
+                && !self.held
+                && self.recipients.iter().all(|r| r.attempts.is_empty()) =>
+            {
+                return MessageStatus::Incomplete
+            }
             Some(Ending::Deleted) if self.recipients.is_empty() => {
                 return MessageStatus::Uniform(RecipientStatus::Deleted)
             }

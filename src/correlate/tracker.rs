@@ -10,7 +10,7 @@ use super::message::{
     Attempt, Ending, Link, LinkKind, Message, Origin, Peer, RawLine, RecipientStatus, Rejection,
 };
 use crate::envelope::Envelope;
-use crate::event::{Delivery, Event, QueueAction, Verdict};
+use crate::event::{Delivery, DeliveryStatus, Event, QueueAction, Verdict};
 use crate::parse::bytes::Endpoint;
 use crate::parse::queue_id::QueueId;
 use crate::text::owned;
@@ -218,9 +218,23 @@ impl Tracker {
         while let Some((_, key, ended)) = self.closing.pop_front() {
             self.release_if_ended(key, ended);
         }
-        let mut rest: Vec<Message> = self.live.drain().map(|(_, m)| m).collect();
+        let now = self.now;
+        let linger = self.config.linger_secs;
+        let mut rest: Vec<Message> = self
+            .live
+            .drain()
+            .map(|(_, mut m)| {
+                m.stale = m.last_seen.secs.saturating_add(linger) < now;
+                m
+            })
+            .collect();
         rest.sort_by_key(|m| (m.first_seen, m.queue_id));
-        self.counts.open_at_end += rest.iter().filter(|m| m.ending.is_none()).count() as u64;
+        self.counts.open_at_end += rest
+            .iter()
+            .filter(|m| {
+                m.ending.is_none() && m.status() != crate::correlate::MessageStatus::Incomplete
+            })
+            .count() as u64;
         self.counts.messages += rest.len() as u64;
         self.ready.extend(rest);
     }
@@ -249,6 +263,26 @@ impl Tracker {
                         if let Some(m) = self.live.get_mut(&k) {
                             m.disconnected_at = Some(ctx.time);
                             m.session_commands = Some(counts.clone());
+                        }
+                    }
+                }
+            }
+            Event::Interrupted { stage, .. } if matches!(stage, b"DATA" | b"BDAT") => {
+                // The client went away in the middle of a message: smtpd aborts it and
+                // cleanup throws the queue file away, logging nothing more about it.
+                let skey = self.session_key(ctx);
+                let last = self
+                    .sessions
+                    .get(&skey)
+                    .and_then(|s| s.messages.last().copied());
+                if let Some(key) = last {
+                    if let Some(m) = self.live.get_mut(&key) {
+                        if m.ending.is_none() && m.nrcpt.is_none() {
+                            m.ending = Some(Ending::Abandoned);
+                            m.ended_at = Some(ctx.time);
+                            m.problems
+                                .push((ctx.time, format!("client lost during {}", owned(stage))));
+                            self.schedule_close(key, ctx.time);
                         }
                     }
                 }
@@ -415,7 +449,6 @@ impl Tracker {
                 m.from = Some(owned(from));
                 m.size = size.or(m.size);
                 m.nrcpt = nrcpt.or(m.nrcpt);
-                m.held = false;
             }
             Event::Removed { queue_id } => {
                 let key = MessageKey {
@@ -509,6 +542,7 @@ impl Tracker {
             Event::Notification {
                 queue_id,
                 new_queue_id,
+                kind,
                 ..
             } => {
                 let key = MessageKey {
@@ -522,6 +556,7 @@ impl Tracker {
                     ..key
                 };
                 self.link(key, LinkKind::Notification, target);
+                self.describe_link(key, target, kind.as_str());
             }
             Event::QueueFile { queue_id, action } => {
                 let key = MessageKey {
@@ -530,9 +565,20 @@ impl Tracker {
                     queue_id,
                 };
                 let m = self.message(key, ctx, Birth::None);
+                let note = match action {
+                    QueueAction::Deleted => "deleted by postsuper -d",
+                    QueueAction::Requeued => "requeued by postsuper -r",
+                    QueueAction::Held => "placed on hold by postsuper -h",
+                    QueueAction::Released => "released from hold by postsuper -H",
+                    QueueAction::Expired => "force-expired by postsuper -f",
+                };
+                m.problems.push((ctx.time, note.to_string()));
                 let ends = match action {
                     QueueAction::Deleted => Some(Ending::Deleted),
-                    QueueAction::Requeued => Some(Ending::Requeued),
+                    QueueAction::Requeued => {
+                        set_open(m, RecipientStatus::Requeued);
+                        Some(Ending::Requeued)
+                    }
                     QueueAction::Held => {
                         m.held = true;
                         set_open(m, RecipientStatus::Held);
@@ -623,14 +669,21 @@ impl Tracker {
     fn message(&mut self, key: MessageKey, ctx: &LineContext<'_>, birth: Birth) -> &mut Message {
         let restart = match self.live.get(&key) {
             None => false,
-            Some(m) => match birth {
-                Birth::None => false,
-                Birth::Origin => {
-                    m.removed() || matches!(m.origin, Some(Origin::Smtpd) | Some(Origin::Pickup))
+            Some(m) => {
+                // Lines of different processes within one second come in any order: a life
+                // that ended in this very second may still get its own first lines. Postfix
+                // does not reuse a queue ID within a second (the ID encodes the time).
+                let ended_earlier = m.ended_at.is_some_and(|t| t.secs < ctx.time.secs);
+                match birth {
+                    Birth::None => false,
+                    Birth::Origin => {
+                        matches!(m.origin, Some(Origin::Smtpd) | Some(Origin::Pickup))
+                            || (m.removed() && ended_earlier)
+                    }
+                    Birth::MessageId => m.message_id.is_some() || (m.removed() && ended_earlier),
+                    Birth::Active => ended_earlier,
                 }
-                Birth::MessageId => m.removed() || m.message_id.is_some(),
-                Birth::Active => m.ending.is_some(),
-            },
+            }
         };
         if restart {
             if let Some(old) = self.live.remove(&key) {
@@ -669,6 +722,13 @@ impl Tracker {
         let agent = owned(ctx.envelope.program.daemon);
         let m = self.message(key, ctx, Birth::None);
         let after_removal = m.removed();
+        let standing = match (m.expired, m.ending, m.held) {
+            (Some(e), _, _) => Some(RecipientStatus::Delivery(e)),
+            (_, Some(Ending::Deleted), _) => Some(RecipientStatus::Deleted),
+            (_, Some(Ending::Requeued), _) => Some(RecipientStatus::Requeued),
+            (_, None, true) => Some(RecipientStatus::Held),
+            _ => None,
+        };
         let attempt = Attempt {
             time: ctx.time,
             agent,
@@ -686,12 +746,21 @@ impl Tracker {
         let orig_to = d.orig_to.map(owned);
         let r = m.recipient_mut(&to, orig_to.as_deref());
         // The same line twice (a duplicated log) is one attempt.
-        if r.attempts.last() != Some(&attempt) {
-            r.attempts.push(attempt);
-            r.status = RecipientStatus::Delivery(d.status);
+        if !r.attempts.contains(&attempt) {
+            // Attempts in the order they happened. Two delivery agents may log in the same
+            // second in either order; `delay=` (time since arrival) tells which came later.
+            let order = |a: &Attempt| (a.time, a.delay.map(|d| (d * 1000.0) as i64));
+            let at = r.attempts.partition_point(|a| order(a) <= order(&attempt));
+            r.attempts.insert(at, attempt);
+            let last = r.attempts.last().map(|a| a.status).unwrap_or(d.status);
+            // A deferral does not undo what another process logged in the same moment: qmgr's
+            // expiry, postsuper's delete, requeue or hold.
+            r.status = match (last, standing) {
+                (DeliveryStatus::Deferred, Some(s)) => s,
+                (s, _) => RecipientStatus::Delivery(s),
+            };
             r.verdict = None;
         }
-        m.held = false;
         if after_removal {
             self.counts.lines_after_removal += 1;
         }
@@ -731,7 +800,9 @@ impl Tracker {
                     && self.live.get(k).is_some_and(|m| {
                         m.origin == Some(Origin::Smtpd)
                             && (m.first_seen.secs - now).abs() <= window
-                            && !m.links.iter().any(|l| l.kind == LinkKind::ReinjectedFrom)
+                            && !m.links.iter().any(|l| {
+                                l.kind == LinkKind::ReinjectedFrom && l.queue_id != from.queue_id
+                            })
                     })
             });
         match found {
@@ -765,6 +836,7 @@ impl Tracker {
                 kind,
                 queue_id: to.queue_id,
                 host: target_host,
+                detail: None,
             });
         }
         if from == to {
@@ -798,7 +870,23 @@ impl Tracker {
                 kind: kind.reverse(),
                 queue_id: from.queue_id,
                 host: back_host,
+                detail: None,
             });
+        }
+    }
+
+    /// Notes what kind of notification a link stands for, on both sides.
+    fn describe_link(&mut self, from: MessageKey, to: MessageKey, detail: &'static str) {
+        for (at, other) in [(from, to), (to, from)] {
+            if let Some(m) = self.live.get_mut(&at) {
+                for l in m
+                    .links
+                    .iter_mut()
+                    .filter(|l| l.queue_id == other.queue_id && l.detail.is_none())
+                {
+                    l.detail = Some(detail);
+                }
+            }
         }
     }
 

@@ -130,6 +130,8 @@ struct LinkJson<'a> {
     queue_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     host: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -218,6 +220,7 @@ pub fn message(m: &Message) -> String {
                 kind: l.kind.as_str(),
                 queue_id: l.queue_id.as_str(),
                 host: l.host.as_deref(),
+                detail: l.detail,
             })
             .collect(),
         rejects: m.rejections.iter().map(reject).collect(),

@@ -11,11 +11,13 @@ fn t(s: &str) -> std::borrow::Cow<'_, str> {
     terminal(s)
 }
 
+/// Seconds for people: whole above 100, else at most two decimals (`0.15s`, `83.59s`).
 fn seconds(x: f64) -> String {
     if x >= 100.0 || x.fract() == 0.0 {
         format!("{x:.0}s")
     } else {
-        format!("{x}s")
+        let s = format!("{x:.2}");
+        format!("{}s", s.trim_end_matches('0').trim_end_matches('.'))
     }
 }
 
@@ -157,12 +159,18 @@ pub fn trace(m: &Message, style: &Style) -> String {
         }
         (None, Some(crate::correlate::Origin::Pickup)) => {
             let uid = m.uid.map(|u| format!(" (uid {u})")).unwrap_or_default();
-            label(
-                &mut out,
-                style,
-                "submitted",
-                &format!("locally with sendmail, picked up by pickup{uid}"),
-            );
+            let requeued = m
+                .links
+                .iter()
+                .find(|l| l.kind == crate::correlate::LinkKind::RequeuedFrom);
+            let how = match requeued {
+                Some(l) => format!(
+                    "requeued from {} by postsuper -r, picked up by pickup{uid}",
+                    l.queue_id
+                ),
+                None => format!("locally with sendmail, picked up by pickup{uid}"),
+            };
+            label(&mut out, style, "submitted", &how);
         }
         (None, Some(crate::correlate::Origin::Internal)) => {
             label(
@@ -234,7 +242,12 @@ pub fn trace(m: &Message, style: &Style) -> String {
             &mut out,
             style,
             "link",
-            &format!("{} {}{host}", l.kind.as_str(), l.queue_id),
+            &format!(
+                "{} {}{host}{}",
+                l.kind.as_str(),
+                l.queue_id,
+                l.detail.map(|d| format!(" ({d})")).unwrap_or_default()
+            ),
         );
     }
     if let (Some(ending), Some(at)) = (m.ending, m.ended_at) {

@@ -49,6 +49,10 @@ pub fn verdict(m: &Message) -> Vec<String> {
             });
         }
         Some(Ending::Deleted) => lines.push("deleted from the queue by postsuper -d".to_string()),
+        Some(Ending::Abandoned) => lines.push(
+            "abandoned: the client went away while sending it; smtpd gave up and the queue file was discarded"
+                .to_string(),
+        ),
         _ => {}
     }
     for r in &m.recipients {
@@ -83,8 +87,15 @@ pub fn verdict(m: &Message) -> Vec<String> {
                 } else {
                     "force-expired"
                 };
+                // A message from the null sender (itself a notification) has no one to return
+                // to: Postfix drops it (at most a copy goes to the postmaster).
+                let returned = if m.from.as_deref() == Some("") {
+                    "dropped: the null sender gets no notification"
+                } else {
+                    "returned to sender"
+                };
                 format!(
-                    "{word} in qmgr for {} after {} and returned to sender; last reason: {}",
+                    "{word} in qmgr for {} after {} and {returned}; last reason: {}",
                     r.to,
                     plural(r.deferrals(), "deferral"),
                     reason(r.reply().unwrap_or("none logged"))
@@ -124,7 +135,7 @@ pub fn verdict(m: &Message) -> Vec<String> {
                 ),
                 None => format!("discarded for {}", r.to),
             },
-            RecipientStatus::Deleted => continue,
+            RecipientStatus::Deleted | RecipientStatus::Requeued => continue,
             RecipientStatus::Queued if m.removed() => {
                 format!("{}: no delivery line for this recipient in the input", r.to)
             }
@@ -149,6 +160,11 @@ pub fn verdict(m: &Message) -> Vec<String> {
         } else if m.removed() && m.ending != Some(Ending::Deleted) {
             lines.push(
                 "removed from the queue; its delivery lines are not in the input".to_string(),
+            );
+        } else if m.status() == crate::correlate::MessageStatus::Incomplete {
+            lines.push(
+                "incomplete: no queue manager line, and nothing more logged before the input ended"
+                    .to_string(),
             );
         } else if m.ending.is_none() {
             lines.push(
