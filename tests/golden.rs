@@ -245,6 +245,31 @@ fn several_recipients_mixed_outcomes() {
     );
 }
 
+/// S02 again in pass 2, through rsyslog, with long queue IDs (`enable_long_queue_ids`).
+#[test]
+fn several_recipients_mixed_outcomes_long_queue_ids() {
+    let Some(log) = lab_log("syslog-traditional.log") else {
+        return;
+    };
+    golden(
+        "mixed_outcomes_long_queue_ids",
+        &trace_text(&log, "4jcHMh0HKwz5nLq"),
+    );
+    let msgs = trace_json(&log, "4jcHMh0HKwz5nLq");
+    let m = msg(&msgs, "4jcHMh0HKwz5nLq");
+    assert_eq!(m["status"], "mixed");
+    assert_eq!(
+        links(m, "notification"),
+        ["4jcHMh1WbSz5nLr", "4jcHP34fGTz5nGM", "4jcHPH4TT4z5nG0"]
+    );
+    let t = truth("truth-syslog.jsonl", "S02");
+    assert_eq!(t["queue_id"], "4jcHMh0HKwz5nLq");
+    for tr in t["recipients"].as_array().unwrap() {
+        let r = recipient(m, tr["rcpt"].as_str().unwrap());
+        assert_eq!((&r["status"], &r["dsn"]), (&tr["status"], &tr["dsn"]));
+    }
+}
+
 /// S06: greylisted once (451), retried, delivered.
 #[test]
 fn deferred_then_delivered() {
