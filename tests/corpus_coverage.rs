@@ -221,7 +221,6 @@ fn mixed_and_damaged_logs_never_crash() {
 /// copy-pastes write them; pflogsumm accepts `Mmm [ ]d`). Six lines of the corpus
 /// (msimerson, fail2ban) are written so.
 #[test]
-#[ignore = "engine bug: `Jan 6 08:39:06` (day not padded) is taken for a line without syslog form"]
 fn unpadded_day_is_a_syslog_stamp() {
     let tmp = tempfile::tempdir().expect("temporary directory");
     let path = tmp.path().join("unpadded.log");

@@ -580,7 +580,6 @@ fn requeue_links_old_and_new_queue_ids() {
 ///   postsuper: 4D533BC258: requeued
 ///   pickup: D8240BC255: uid=102 from=<alice@lab.example> orig_id=4D533BC258
 #[test]
-#[ignore = "engine bug: requeued message still says 'deferred … and still queued'; its successor says 'submitted locally with sendmail'"]
 fn requeue_wording() {
     let Some(log) = lab_log("postlogd.log") else {
         return;
@@ -620,7 +619,6 @@ fn requeue_wording() {
 ///   smtpd[1361]: disconnect from localhost[127.0.0.1] ehlo=1 mail=1 rcpt=1 data=0/1 commands=3/4
 ///   cleanup[1363]: 7CF31BC232: message-id=<x02.20261128172731@client.lab.example>
 #[test]
-#[ignore = "engine bug: a message whose smtpd session was lost during DATA is reported as still queued"]
 fn lost_connection_during_data_is_not_queued() {
     let Some(log) = lab_log("postlogd.log") else {
         return;
@@ -640,7 +638,6 @@ fn lost_connection_during_data_is_not_queued() {
 /// `from=<>, status=expired, returned to sender`, but a null-sender message cannot be
 /// returned: Postfix drops it. The verdict must not claim it was returned to anyone.
 #[test]
-#[ignore = "engine bug: an expired null-sender notification is said to be 'returned to sender'"]
 fn expired_notification_is_not_returned() {
     let Some(log) = lab_log("postlogd.log") else {
         return;
@@ -713,7 +710,6 @@ fn rfc3339_and_traditional_stamps_give_the_same_messages() {
 
 /// Durations in the text are rounded like the delays: `(83.59s)`, not `(83.59120488166809s)`.
 #[test]
-#[ignore = "engine bug: `seen … (83.59120488166809s)`: sub-second durations printed with f64 noise"]
 fn durations_are_rounded() {
     let Some(log) = lab_log("syslog-rfc3339.log") else {
         return;

@@ -330,7 +330,6 @@ fn volume_pattern() {
 ///   logged by bounce(8) for S05's NOTIFY=NEVER bounce and abandoned; the log runs on for 90 s
 ///   with no qmgr line for it.
 #[test]
-#[ignore = "engine bug: unfinished queue files (lost connection during DATA; an abandoned notification) are counted as still queued"]
 fn still_queued_at_end_agrees_with_the_final_queue() {
     let Some(shared) = common::shared() else {
         return;
