@@ -19,6 +19,10 @@ use rustc_hash::FxHashMap as HashMap;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
+/// How long (log time) before the end of the input a message's last line must lie for a
+/// message with no qmgr line to count as incomplete rather than queued.
+const STALE_SECS: i64 = 60;
+
 /// How long (log time) an ended message waits for late lines before it is handed on.
 pub const DEFAULT_LINGER_SECS: i64 = 300;
 
@@ -219,7 +223,9 @@ impl Tracker {
             self.release_if_ended(key, ended);
         }
         let now = self.now;
-        let linger = self.config.linger_secs;
+        // qmgr takes in new mail within a second or two: a message that never got its qmgr
+        // line for a minute before the input ended is not known to be queued at all.
+        let linger = STALE_SECS;
         let mut rest: Vec<Message> = self
             .live
             .drain()
