@@ -110,6 +110,8 @@ pub const STATUS_WORDS: &[&str] = &[
     "mixed",
     "removed",
     "requeued",
+    "abandoned",
+    "incomplete",
 ];
 
 impl Filters {

@@ -114,7 +114,7 @@ pub struct FilterArgs {
     /// Only messages with this status (of the message or of any recipient; repeatable or
     /// comma-separated): sent (alias delivered), deferred, bounced, expired, force-expired,
     /// undeliverable, deliverable, held, deleted, discarded, rejected, queued, mixed, removed,
-    /// requeued.
+    /// requeued, abandoned, incomplete.
     #[arg(long, value_name = "STATUS", value_delimiter = ',')]
     status: Vec<String>,
     /// Only messages seen at or after TIME (RFC 3339, or YYYY-MM-DD[ HH:MM[:SS]] in the zone
