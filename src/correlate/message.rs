@@ -1,0 +1,440 @@
+//! The correlated message: one life of a queue ID on one host and instance, from its first
+//! sighting (`client=`, `uid=`) to `removed`, with every recipient's delivery attempts.
+
+use crate::event::{Delays, DeliveryStatus};
+use crate::parse::queue_id::QueueId;
+use crate::time::Stamp;
+use std::rc::Rc;
+
+/// Where a message came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Received over SMTP (or QMQP) by smtpd.
+    Smtpd,
+    /// Submitted locally with sendmail/postdrop and picked up by pickup.
+    Pickup,
+    /// Made by Postfix itself: a bounce/delay notification or a local forward.
+    Internal,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Smtpd => "smtpd",
+            Origin::Pickup => "pickup",
+            Origin::Internal => "internal",
+        }
+    }
+}
+
+/// A client or relay as logged: `name[ip]:port`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer {
+    pub name: String,
+    pub ip: String,
+    pub port: Option<String>,
+}
+
+impl Peer {
+    /// `name[ip]` as Postfix prints it.
+    pub fn display(&self) -> String {
+        format!("{}[{}]", self.name, self.ip)
+    }
+}
+
+/// The state of one recipient: Postfix's words, plus what happens without a delivery line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RecipientStatus {
+    Delivery(DeliveryStatus),
+    /// Known (from a verdict's `to=`) but no delivery attempt logged yet.
+    Queued,
+    Held,
+    Deleted,
+    Discarded,
+    Rejected,
+}
+
+impl RecipientStatus {
+    pub const SENT: RecipientStatus = RecipientStatus::Delivery(DeliveryStatus::Sent);
+    pub const DEFERRED: RecipientStatus = RecipientStatus::Delivery(DeliveryStatus::Deferred);
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecipientStatus::Delivery(d) => match d {
+                DeliveryStatus::Sent => "sent",
+                DeliveryStatus::Deferred => "deferred",
+                DeliveryStatus::Bounced => "bounced",
+                DeliveryStatus::Expired => "expired",
+                DeliveryStatus::ForceExpired => "force-expired",
+                DeliveryStatus::Undeliverable => "undeliverable",
+                DeliveryStatus::Deliverable => "deliverable",
+            },
+            RecipientStatus::Queued => "queued",
+            RecipientStatus::Held => "held",
+            RecipientStatus::Deleted => "deleted",
+            RecipientStatus::Discarded => "discarded",
+            RecipientStatus::Rejected => "rejected",
+        }
+    }
+
+    /// Still waiting in the queue: the next event may change it.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            RecipientStatus::Queued | RecipientStatus::Held | RecipientStatus::DEFERRED
+        )
+    }
+}
+
+/// One delivery attempt for one recipient.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub time: Stamp,
+    /// The delivery agent's name: `smtp`, `local`, `lmtp`, … (the daemon part of the tag).
+    pub agent: String,
+    pub status: DeliveryStatus,
+    pub dsn: Option<String>,
+    pub relay: Option<String>,
+    pub conn_use: Option<u32>,
+    pub delay: Option<f64>,
+    pub delays: Option<Delays>,
+    pub reply: String,
+    /// The next hop's queue ID from `250 … queued as ID`.
+    pub remote_queue_id: Option<String>,
+    /// Logged after the message's `removed` line (lines of different processes interleave).
+    pub after_removal: bool,
+}
+
+/// A verdict on the message or on one of its recipients (`reject`, `hold`, `milter-reject` …).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejection {
+    pub time: Stamp,
+    /// The daemon that said it: `smtpd`, `cleanup`, `postscreen`.
+    pub daemon: String,
+    pub action: String,
+    /// SMTP stage (`RCPT`, `DATA` …) or `header`/`body` for cleanup checks.
+    pub stage: String,
+    pub code: Option<u16>,
+    pub dsn: Option<String>,
+    pub reply: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub matched: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recipient {
+    pub to: String,
+    pub orig_to: Option<String>,
+    pub status: RecipientStatus,
+    pub attempts: Vec<Attempt>,
+    /// The verdict that decided this recipient, when it was rejected, held or discarded.
+    pub verdict: Option<Rejection>,
+}
+
+impl Recipient {
+    pub fn last_attempt(&self) -> Option<&Attempt> {
+        self.attempts.last()
+    }
+
+    pub fn dsn(&self) -> Option<&str> {
+        match self.last_attempt() {
+            Some(a) => a.dsn.as_deref(),
+            None => self.verdict.as_ref().and_then(|v| v.dsn.as_deref()),
+        }
+    }
+
+    pub fn reply(&self) -> Option<&str> {
+        match self.last_attempt() {
+            Some(a) => Some(&a.reply),
+            None => self.verdict.as_ref().map(|v| v.reply.as_str()),
+        }
+    }
+
+    pub fn deferrals(&self) -> usize {
+        self.attempts
+            .iter()
+            .filter(|a| a.status == DeliveryStatus::Deferred)
+            .count()
+    }
+}
+
+/// How two messages are related.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LinkKind {
+    ReinjectedAs,
+    ReinjectedFrom,
+    Notification,
+    NotificationOf,
+    ForwardedAs,
+    ForwardedFrom,
+    RequeuedAs,
+    RequeuedFrom,
+}
+
+impl LinkKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkKind::ReinjectedAs => "reinjected_as",
+            LinkKind::ReinjectedFrom => "reinjected_from",
+            LinkKind::Notification => "notification",
+            LinkKind::NotificationOf => "notification_of",
+            LinkKind::ForwardedAs => "forwarded_as",
+            LinkKind::ForwardedFrom => "forwarded_from",
+            LinkKind::RequeuedAs => "requeued_as",
+            LinkKind::RequeuedFrom => "requeued_from",
+        }
+    }
+
+    pub fn reverse(self) -> LinkKind {
+        match self {
+            LinkKind::ReinjectedAs => LinkKind::ReinjectedFrom,
+            LinkKind::ReinjectedFrom => LinkKind::ReinjectedAs,
+            LinkKind::Notification => LinkKind::NotificationOf,
+            LinkKind::NotificationOf => LinkKind::Notification,
+            LinkKind::ForwardedAs => LinkKind::ForwardedFrom,
+            LinkKind::ForwardedFrom => LinkKind::ForwardedAs,
+            LinkKind::RequeuedAs => LinkKind::RequeuedFrom,
+            LinkKind::RequeuedFrom => LinkKind::RequeuedAs,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub kind: LinkKind,
+    pub queue_id: QueueId,
+    /// The other message's host, when it differs (a relay whose log is in the input).
+    pub host: Option<Rc<str>>,
+}
+
+impl Ending {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ending::Removed => "removed",
+            Ending::Deleted => "deleted",
+            Ending::Requeued => "requeued",
+            Ending::Discarded => "discarded",
+            Ending::Rejected => "rejected",
+        }
+    }
+}
+
+/// What ended a message's life without a delivery line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// qmgr's `removed`: the normal end.
+    Removed,
+    /// `postsuper -d`.
+    Deleted,
+    /// `postsuper -r`: the content comes back under a new queue ID.
+    Requeued,
+    /// A header/body check or milter `discard`.
+    Discarded,
+    /// cleanup (header/body checks, milter) rejected it after the queue ID was given.
+    Rejected,
+}
+
+/// One original log line, kept for `trace --raw`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawLine {
+    pub source: Rc<str>,
+    pub line_number: u64,
+    pub text: String,
+}
+
+/// The overall state of a message, for `status` in the output and `--status` filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MessageStatus {
+    /// All recipients share this status.
+    Uniform(RecipientStatus),
+    /// Recipients ended differently (some sent, some bounced …).
+    Mixed,
+    /// In the queue with no delivery attempt seen.
+    Queued,
+    /// Removed with no delivery line seen (its lines lie outside the input).
+    Removed,
+    Requeued,
+}
+
+impl MessageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageStatus::Uniform(s) => s.as_str(),
+            MessageStatus::Mixed => "mixed",
+            MessageStatus::Queued => "queued",
+            MessageStatus::Removed => "removed",
+            MessageStatus::Requeued => "requeued",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Message {
+    /// `None` for a `NOQUEUE` record: a reject before any queue file existed.
+    pub queue_id: Option<QueueId>,
+    pub host: Rc<str>,
+    /// The syslog name, `postfix` or `postfix-INSTANCE`.
+    pub instance: Rc<str>,
+    pub first_seen: Stamp,
+    pub last_seen: Stamp,
+    pub origin: Option<Origin>,
+    pub client: Option<Peer>,
+    pub helo: Option<String>,
+    pub sasl_method: Option<String>,
+    pub sasl_username: Option<String>,
+    /// The smtpd session's TLS, as `TLSv1.3 TLS_AES_256_GCM_SHA384`.
+    pub tls: Option<String>,
+    /// When the smtpd session that received it connected.
+    pub connected_at: Option<Stamp>,
+    /// smtpd's service name (`submission`, `smtps`) when not plain `smtpd`.
+    pub service: Option<String>,
+    pub uid: Option<u32>,
+    pub from: Option<String>,
+    pub size: Option<u64>,
+    pub nrcpt: Option<u32>,
+    pub message_id: Option<String>,
+    pub ending: Option<Ending>,
+    pub ended_at: Option<Stamp>,
+    /// Currently in the hold queue.
+    pub held: bool,
+    /// qmgr returned it to the sender: `expired` or `force-expired`.
+    pub expired: Option<DeliveryStatus>,
+    pub recipients: Vec<Recipient>,
+    pub links: Vec<Link>,
+    pub rejections: Vec<Rejection>,
+    /// Delivery problems and diagnostics logged with this queue ID.
+    pub problems: Vec<(Stamp, String)>,
+    pub raw: Vec<RawLine>,
+}
+
+impl Message {
+    pub fn new(
+        queue_id: Option<QueueId>,
+        host: Rc<str>,
+        instance: Rc<str>,
+        time: Stamp,
+    ) -> Message {
+        Message {
+            queue_id,
+            host,
+            instance,
+            first_seen: time,
+            last_seen: time,
+            origin: None,
+            client: None,
+            helo: None,
+            sasl_method: None,
+            sasl_username: None,
+            tls: None,
+            connected_at: None,
+            service: None,
+            uid: None,
+            from: None,
+            size: None,
+            nrcpt: None,
+            message_id: None,
+            ending: None,
+            ended_at: None,
+            held: false,
+            expired: None,
+            recipients: Vec::new(),
+            links: Vec::new(),
+            rejections: Vec::new(),
+            problems: Vec::new(),
+            raw: Vec::new(),
+        }
+    }
+
+    /// `qmgr` logged `removed` (or postsuper deleted it): the queue file is gone.
+    pub fn removed(&self) -> bool {
+        matches!(self.ending, Some(Ending::Removed) | Some(Ending::Deleted))
+    }
+
+    pub fn queue_id_str(&self) -> &str {
+        match &self.queue_id {
+            Some(q) => q.as_str(),
+            None => "NOQUEUE",
+        }
+    }
+
+    pub fn status(&self) -> MessageStatus {
+        match self.ending {
+            Some(Ending::Requeued) => return MessageStatus::Requeued,
+            Some(Ending::Deleted) if self.recipients.is_empty() => {
+                return MessageStatus::Uniform(RecipientStatus::Deleted)
+            }
+            Some(Ending::Discarded) if self.recipients.is_empty() => {
+                return MessageStatus::Uniform(RecipientStatus::Discarded)
+            }
+            Some(Ending::Rejected) if self.recipients.is_empty() => {
+                return MessageStatus::Uniform(RecipientStatus::Rejected)
+            }
+            _ => {}
+        }
+        if self.held && self.recipients.is_empty() {
+            return MessageStatus::Uniform(RecipientStatus::Held);
+        }
+        let mut statuses = self.recipients.iter().map(|r| r.status);
+        let Some(first) = statuses.next() else {
+            return if self.removed() {
+                MessageStatus::Removed
+            } else {
+                MessageStatus::Queued
+            };
+        };
+        if statuses.all(|s| s == first) {
+            return MessageStatus::Uniform(first);
+        }
+        // Anything still waiting makes the message still queued, as the administrator sees it.
+        if !self.removed()
+            && self
+                .recipients
+                .iter()
+                .any(|r| r.status == RecipientStatus::DEFERRED)
+        {
+            return MessageStatus::Uniform(RecipientStatus::DEFERRED);
+        }
+        MessageStatus::Mixed
+    }
+
+    pub fn recipient_mut(&mut self, to: &str, orig_to: Option<&str>) -> &mut Recipient {
+        let found = self.recipients.iter().position(|r| {
+            r.to == to
+                && (orig_to.is_none() || r.orig_to.is_none() || r.orig_to.as_deref() == orig_to)
+        });
+        let index = match found {
+            Some(i) => i,
+            None => {
+                self.recipients.push(Recipient {
+                    to: to.to_string(),
+                    orig_to: orig_to.map(str::to_string),
+                    status: RecipientStatus::Queued,
+                    attempts: Vec::new(),
+                    verdict: None,
+                });
+                self.recipients.len() - 1
+            }
+        };
+        let r = &mut self.recipients[index];
+        if r.orig_to.is_none() {
+            r.orig_to = orig_to.map(str::to_string);
+        }
+        r
+    }
+
+    pub fn add_link(&mut self, link: Link) {
+        if !self
+            .links
+            .iter()
+            .any(|l| l.kind == link.kind && l.queue_id == link.queue_id)
+        {
+            self.links.push(link);
+        }
+    }
+
+    /// Total seconds from the first to the last line.
+    pub fn duration(&self) -> f64 {
+        self.last_seen.as_f64() - self.first_seen.as_f64()
+    }
+}

@@ -1,0 +1,12 @@
+//! correlate: events in, messages out.
+//!
+//! `message` is the model every consumer reads; `tracker` builds it from the event stream.
+
+pub mod message;
+pub mod tracker;
+
+pub use message::{
+    Attempt, Link, LinkKind, Message, MessageStatus, Origin, Peer, Recipient, RecipientStatus,
+    Rejection,
+};
+pub use tracker::{LineContext, Tracker, TrackerConfig, TrackerCounts};

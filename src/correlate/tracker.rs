@@ -1,0 +1,881 @@
+//! The tracker: turns the stream of events into messages.
+//!
+//! In flight, messages are keyed by (host, instance, queue ID); smtpd sessions by (host, tag,
+//! pid). A message whose life has ended (`removed`, deleted, discarded …) lingers for a while
+//! of log time before it is handed on, because lines of different processes arrive slightly out
+//! of order: a delivery line may follow `removed`, a notification's own lines may precede the
+//! `bounce` line that names it. A queue ID seen again after its life ended starts a new message.
+
+use super::message::{
+    Attempt, Ending, Link, LinkKind, Message, Origin, Peer, RawLine, RecipientStatus, Rejection,
+};
+use crate::envelope::Envelope;
+use crate::event::{Delivery, Event, QueueAction, Verdict};
+use crate::parse::bytes::Endpoint;
+use crate::parse::queue_id::QueueId;
+use crate::text::owned;
+use crate::time::Stamp;
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+
+/// How long (log time) an ended message waits for late lines before it is handed on.
+pub const DEFAULT_LINGER_SECS: i64 = 300;
+
+#[derive(Debug, Clone)]
+pub struct TrackerConfig {
+    pub linger_secs: i64,
+    /// Keep each message's original lines (for `trace --raw`).
+    pub keep_raw: bool,
+}
+
+impl Default for TrackerConfig {
+    fn default() -> Self {
+        TrackerConfig {
+            linger_secs: DEFAULT_LINGER_SECS,
+            keep_raw: false,
+        }
+    }
+}
+
+/// Where a line came from and what it said, as the tracker needs it.
+pub struct LineContext<'a> {
+    pub time: Stamp,
+    pub envelope: &'a Envelope<'a>,
+    pub source: &'a Rc<str>,
+    pub line_number: u64,
+    pub raw: &'a [u8],
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct MessageKey {
+    host: u32,
+    instance: u32,
+    queue_id: QueueId,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct SessionKey {
+    host: u32,
+    tag: u32,
+    pid: u32,
+}
+
+/// What an smtpd connection has told so far, handed to each message it receives.
+#[derive(Debug, Clone, Default)]
+struct Session {
+    client: Option<Peer>,
+    connected_at: Option<Stamp>,
+    helo: Option<String>,
+    tls: Option<String>,
+    /// The seed document's `sender=<…>` / `recipient=<…>` illustration lines.
+    sender: Option<String>,
+    recipients: Vec<String>,
+}
+
+/// Why a line would start a new life of a queue ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Birth {
+    None,
+    /// smtpd `client=` or pickup `uid=`.
+    Origin,
+    /// cleanup `message-id=`.
+    MessageId,
+    /// qmgr `(queue active)`.
+    Active,
+}
+
+/// Strings seen again and again (hosts, syslog names, tags) stored once.
+#[derive(Debug, Default)]
+struct Interner {
+    ids: HashMap<Vec<u8>, u32>,
+    names: Vec<Rc<str>>,
+}
+
+impl Interner {
+    fn id(&mut self, bytes: &[u8]) -> u32 {
+        if let Some(&id) = self.ids.get(bytes) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(Rc::from(owned(bytes)));
+        self.ids.insert(bytes.to_vec(), id);
+        id
+    }
+
+    fn name(&self, id: u32) -> Rc<str> {
+        self.names
+            .get(id as usize)
+            .cloned()
+            .unwrap_or_else(|| Rc::from(""))
+    }
+}
+
+/// Counts the tracker keeps about its own work.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrackerCounts {
+    pub messages: u64,
+    pub noqueue_rejects: u64,
+    /// Queue IDs seen again after their message ended: a new life began.
+    pub reused_queue_ids: u64,
+    /// Delivery lines logged after `removed` and attached to the removed message.
+    pub lines_after_removal: u64,
+    /// Messages still in the queue when the input ended.
+    pub open_at_end: u64,
+}
+
+pub struct Tracker {
+    config: TrackerConfig,
+    strings: Interner,
+    live: HashMap<MessageKey, Message>,
+    /// Ended messages waiting out their linger: (deadline, key, when it ended).
+    closing: VecDeque<(i64, MessageKey, Stamp)>,
+    sessions: HashMap<SessionKey, Session>,
+    /// `queued as ID` replies whose ID has not (yet) been seen as a local message, by that ID,
+    /// and in order of expiry.
+    pending_reinjections: HashMap<QueueId, (i64, MessageKey)>,
+    pending_order: VecDeque<(i64, QueueId)>,
+    /// Every (host, instance) seen: where a `queued as` ID may live.
+    places: Vec<(u32, u32)>,
+    ready: VecDeque<Message>,
+    now: i64,
+    counts: TrackerCounts,
+}
+
+impl Tracker {
+    pub fn new(config: TrackerConfig) -> Tracker {
+        Tracker {
+            config,
+            strings: Interner::default(),
+            live: HashMap::new(),
+            closing: VecDeque::new(),
+            sessions: HashMap::new(),
+            pending_reinjections: HashMap::new(),
+            pending_order: VecDeque::new(),
+            places: Vec::new(),
+            ready: VecDeque::new(),
+            now: i64::MIN,
+            counts: TrackerCounts::default(),
+        }
+    }
+
+    pub fn counts(&self) -> &TrackerCounts {
+        &self.counts
+    }
+
+    /// Messages in flight (not yet handed on).
+    pub fn in_flight(&self) -> usize {
+        self.live.len()
+    }
+
+    /// The next finished message, if any.
+    pub fn next_ready(&mut self) -> Option<Message> {
+        self.ready.pop_front()
+    }
+
+    /// Ends the input: every message still held is handed on, ended ones first, then those
+    /// still in the queue in order of first sighting.
+    pub fn finish(&mut self) {
+        while let Some((_, key, ended)) = self.closing.pop_front() {
+            self.release_if_ended(key, ended);
+        }
+        let mut rest: Vec<Message> = self.live.drain().map(|(_, m)| m).collect();
+        rest.sort_by_key(|m| (m.first_seen, m.queue_id));
+        self.counts.open_at_end += rest.iter().filter(|m| m.ending.is_none()).count() as u64;
+        self.counts.messages += rest.len() as u64;
+        self.ready.extend(rest);
+    }
+
+    /// Takes in one understood line.
+    pub fn observe(&mut self, ctx: &LineContext<'_>, event: &Event<'_>) {
+        self.advance(ctx.time.secs);
+        let env = ctx.envelope;
+        let host = self.strings.id(env.host);
+        let instance = self.strings.id(env.program.syslog_name);
+        match *event {
+            Event::Connect { client } => {
+                let key = self.session_key(ctx);
+                let session = Session {
+                    client: Some(peer(client)),
+                    connected_at: Some(ctx.time),
+                    ..Session::default()
+                };
+                self.sessions.insert(key, session);
+            }
+            Event::Disconnect { .. } => {
+                let key = self.session_key(ctx);
+                self.sessions.remove(&key);
+            }
+            Event::Helo { name } => {
+                let key = self.session_key(ctx);
+                self.sessions.entry(key).or_default().helo = Some(owned(name));
+            }
+            Event::Sender { address } => {
+                let key = self.session_key(ctx);
+                self.sessions.entry(key).or_default().sender = Some(owned(address));
+            }
+            Event::Recipient { address } => {
+                let key = self.session_key(ctx);
+                self.sessions
+                    .entry(key)
+                    .or_default()
+                    .recipients
+                    .push(owned(address));
+            }
+            Event::Tls {
+                inbound: true,
+                protocol,
+                cipher,
+                ..
+            } => {
+                let key = self.session_key(ctx);
+                let tls = format!("{} {}", owned(protocol), owned(cipher));
+                self.sessions.entry(key).or_default().tls = Some(tls.trim_end().to_string());
+            }
+            Event::ClientAccepted {
+                queue_id,
+                client,
+                sasl_method,
+                sasl_username,
+                orig_queue_id,
+                ..
+            } => {
+                let skey = self.session_key(ctx);
+                let session = self.sessions.get(&skey).cloned();
+                let key = MessageKey {
+                    host,
+                    instance,
+                    queue_id,
+                };
+                let m = self.message(key, ctx, Birth::Origin);
+                m.origin = Some(Origin::Smtpd);
+                m.client = Some(peer(client));
+                m.sasl_method = sasl_method.map(owned);
+                m.sasl_username = sasl_username.map(owned);
+                if !env.program.service.is_empty() {
+                    m.service = Some(owned(env.program.service));
+                }
+                if let Some(s) = session {
+                    m.connected_at = s.connected_at;
+                    m.helo = m.helo.take().or(s.helo);
+                    m.tls = s.tls;
+                    if m.from.is_none() {
+                        m.from = s.sender;
+                    }
+                    for to in &s.recipients {
+                        m.recipient_mut(to, None);
+                    }
+                }
+                if let Some(orig) = orig_queue_id {
+                    self.link(
+                        key,
+                        LinkKind::ReinjectedFrom,
+                        MessageKey {
+                            queue_id: orig,
+                            ..key
+                        },
+                    );
+                }
+                self.claim_reinjection(key);
+            }
+            Event::Verdict {
+                queue_id: Some(queue_id),
+                verdict,
+            } => {
+                let key = MessageKey {
+                    host,
+                    instance,
+                    queue_id,
+                };
+                let daemon = env.program.daemon;
+                let rejection = rejection(ctx.time, daemon, &verdict);
+                let m = self.message(key, ctx, Birth::None);
+                apply_verdict(m, &verdict, rejection, daemon, ctx.time);
+                if m.ending.is_some() && m.ended_at == Some(ctx.time) {
+                    self.schedule_close(key, ctx.time);
+                }
+            }
+            Event::Verdict {
+                queue_id: None,
+                verdict,
+            } if is_refusal(verdict.action) => {
+                let skey = self.session_key(ctx);
+                let session = self.sessions.get(&skey).cloned();
+                self.noqueue_record(ctx, host, instance, &verdict, session);
+            }
+            Event::MessageId {
+                queue_id,
+                message_id,
+            } => {
+                let m = self.message(
+                    MessageKey {
+                        host,
+                        instance,
+                        queue_id,
+                    },
+                    ctx,
+                    Birth::MessageId,
+                );
+                m.message_id = Some(owned(message_id));
+            }
+            Event::Pickup {
+                queue_id,
+                uid,
+                from,
+                orig_id,
+            } => {
+                let key = MessageKey {
+                    host,
+                    instance,
+                    queue_id,
+                };
+                let m = self.message(key, ctx, Birth::Origin);
+                m.origin = Some(Origin::Pickup);
+                m.uid = uid;
+                if m.from.is_none() {
+                    m.from = from.map(owned);
+                }
+                if let Some(old) = orig_id {
+                    self.link(
+                        key,
+                        LinkKind::RequeuedFrom,
+                        MessageKey {
+                            queue_id: old,
+                            ..key
+                        },
+                    );
+                }
+            }
+            Event::QueueActive {
+                queue_id,
+                from,
+                size,
+                nrcpt,
+                ..
+            } => {
+                let m = self.message(
+                    MessageKey {
+                        host,
+                        instance,
+                        queue_id,
+                    },
+                    ctx,
+                    Birth::Active,
+                );
+                m.from = Some(owned(from));
+                m.size = size.or(m.size);
+                m.nrcpt = nrcpt.or(m.nrcpt);
+                m.held = false;
+            }
+            Event::Removed { queue_id } => {
+                let key = MessageKey {
+                    host,
+                    instance,
+                    queue_id,
+                };
+                let m = self.message(key, ctx, Birth::None);
+                if m.ending.is_none() || m.ending == Some(Ending::Removed) {
+                    m.ending = Some(Ending::Removed);
+                    m.ended_at = Some(ctx.time);
+                    m.held = false;
+                    self.schedule_close(key, ctx.time);
+                }
+            }
+            Event::ReturnedToSender {
+                queue_id,
+                from,
+                status,
+            } => {
+                let m = self.message(
+                    MessageKey {
+                        host,
+                        instance,
+                        queue_id,
+                    },
+                    ctx,
+                    Birth::None,
+                );
+                if m.from.is_none() {
+                    m.from = Some(owned(from));
+                }
+                m.expired = Some(status);
+                for r in m.recipients.iter_mut().filter(|r| r.status.is_open()) {
+                    r.status = RecipientStatus::Delivery(status);
+                }
+            }
+            Event::Delivery(d) => self.delivery(
+                ctx,
+                MessageKey {
+                    host,
+                    instance,
+                    queue_id: d.queue_id,
+                },
+                &d,
+            ),
+            Event::DeliveryCut { queue_id, to } => {
+                let m = self.message(
+                    MessageKey {
+                        host,
+                        instance,
+                        queue_id,
+                    },
+                    ctx,
+                    Birth::None,
+                );
+                m.recipient_mut(&owned(to), None);
+                m.problems.push((
+                    ctx.time,
+                    format!("delivery line to <{}> cut short in the log", owned(to)),
+                ));
+            }
+            Event::DeliveryProblem { queue_id, text } => {
+                let m = self.message(
+                    MessageKey {
+                        host,
+                        instance,
+                        queue_id,
+                    },
+                    ctx,
+                    Birth::None,
+                );
+                m.problems.push((ctx.time, owned(text)));
+            }
+            Event::Diagnostic {
+                queue_id: Some(queue_id),
+                text,
+            } => {
+                let key = MessageKey {
+                    host,
+                    instance,
+                    queue_id,
+                };
+                if self.live.contains_key(&key) {
+                    let m = self.message(key, ctx, Birth::None);
+                    let severity = env.severity.as_str();
+                    m.problems
+                        .push((ctx.time, format!("{severity}: {}", owned(text))));
+                }
+            }
+            Event::Notification {
+                queue_id,
+                new_queue_id,
+                ..
+            } => {
+                let key = MessageKey {
+                    host,
+                    instance,
+                    queue_id,
+                };
+                self.message(key, ctx, Birth::None);
+                let target = MessageKey {
+                    queue_id: new_queue_id,
+                    ..key
+                };
+                self.link(key, LinkKind::Notification, target);
+            }
+            Event::QueueFile { queue_id, action } => {
+                let key = MessageKey {
+                    host,
+                    instance,
+                    queue_id,
+                };
+                let m = self.message(key, ctx, Birth::None);
+                let ends = match action {
+                    QueueAction::Deleted => Some(Ending::Deleted),
+                    QueueAction::Requeued => Some(Ending::Requeued),
+                    QueueAction::Held => {
+                        m.held = true;
+                        set_open(m, RecipientStatus::Held);
+                        None
+                    }
+                    QueueAction::Released => {
+                        m.held = false;
+                        for r in m
+                            .recipients
+                            .iter_mut()
+                            .filter(|r| r.status == RecipientStatus::Held)
+                        {
+                            r.status = RecipientStatus::Queued;
+                        }
+                        None
+                    }
+                    QueueAction::Expired => None,
+                };
+                if let Some(ending) = ends {
+                    if ending == Ending::Deleted {
+                        set_open(m, RecipientStatus::Deleted);
+                    }
+                    m.ending = Some(ending);
+                    m.ended_at = Some(ctx.time);
+                    m.held = false;
+                    self.schedule_close(key, ctx.time);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn session_key(&mut self, ctx: &LineContext<'_>) -> SessionKey {
+        SessionKey {
+            host: self.strings.id(ctx.envelope.host),
+            tag: self.strings.id(ctx.envelope.program.tag),
+            pid: ctx.envelope.pid.unwrap_or(0),
+        }
+    }
+
+    /// Moves log time on and hands on the messages whose linger is over.
+    fn advance(&mut self, secs: i64) {
+        if secs <= self.now {
+            return;
+        }
+        self.now = secs;
+        while let Some(&(deadline, key, ended)) = self.closing.front() {
+            if deadline >= secs {
+                break;
+            }
+            self.closing.pop_front();
+            self.release_if_ended(key, ended);
+        }
+        while let Some(&(deadline, id)) = self.pending_order.front() {
+            if deadline >= secs {
+                break;
+            }
+            self.pending_order.pop_front();
+            if self.pending_reinjections.get(&id).is_some_and(|&(d, _)| d == deadline) {
+                self.pending_reinjections.remove(&id);
+            }
+        }
+    }
+
+    fn release_if_ended(&mut self, key: MessageKey, ended: Stamp) {
+        if self
+            .live
+            .get(&key)
+            .is_some_and(|m| m.ended_at == Some(ended))
+        {
+            if let Some(m) = self.live.remove(&key) {
+                self.counts.messages += 1;
+                self.ready.push_back(m);
+            }
+        }
+    }
+
+    fn schedule_close(&mut self, key: MessageKey, at: Stamp) {
+        self.closing
+            .push_back((at.secs.saturating_add(self.config.linger_secs), key, at));
+    }
+
+    /// The message a line belongs to, starting a new one where the line begins a new life.
+    fn message(&mut self, key: MessageKey, ctx: &LineContext<'_>, birth: Birth) -> &mut Message {
+        let restart = match self.live.get(&key) {
+            None => false,
+            Some(m) => match birth {
+                Birth::None => false,
+                Birth::Origin => {
+                    m.removed() || matches!(m.origin, Some(Origin::Smtpd) | Some(Origin::Pickup))
+                }
+                Birth::MessageId => m.removed() || m.message_id.is_some(),
+                Birth::Active => m.ending.is_some(),
+            },
+        };
+        if restart {
+            if let Some(old) = self.live.remove(&key) {
+                self.counts.reused_queue_ids += 1;
+                self.counts.messages += 1;
+                self.ready.push_back(old);
+            }
+        }
+        let keep_raw = self.config.keep_raw;
+        if !self.places.contains(&(key.host, key.instance)) {
+            self.places.push((key.host, key.instance));
+        }
+        let host = self.strings.name(key.host);
+        let instance = self.strings.name(key.instance);
+        let m = self
+            .live
+            .entry(key)
+            .or_insert_with(|| Message::new(Some(key.queue_id), host, instance, ctx.time));
+        if ctx.time < m.first_seen {
+            m.first_seen = ctx.time;
+        }
+        if ctx.time > m.last_seen {
+            m.last_seen = ctx.time;
+        }
+        if keep_raw {
+            m.raw.push(RawLine {
+                source: ctx.source.clone(),
+                line_number: ctx.line_number,
+                text: owned(ctx.raw),
+            });
+        }
+        m
+    }
+
+    fn delivery(&mut self, ctx: &LineContext<'_>, key: MessageKey, d: &Delivery<'_>) {
+        let agent = owned(ctx.envelope.program.daemon);
+        let m = self.message(key, ctx, Birth::None);
+        let after_removal = m.removed();
+        let attempt = Attempt {
+            time: ctx.time,
+            agent,
+            status: d.status,
+            dsn: d.dsn.map(owned),
+            relay: d.relay.map(owned),
+            conn_use: d.conn_use,
+            delay: d.delay,
+            delays: d.delays,
+            reply: owned(d.reply),
+            remote_queue_id: d.queued_as.map(|q| q.as_str().to_string()),
+            after_removal,
+        };
+        let to = owned(d.to);
+        let orig_to = d.orig_to.map(owned);
+        let r = m.recipient_mut(&to, orig_to.as_deref());
+        // The same line twice (a duplicated log) is one attempt.
+        if r.attempts.last() != Some(&attempt) {
+            r.attempts.push(attempt);
+            r.status = RecipientStatus::Delivery(d.status);
+            r.verdict = None;
+        }
+        m.held = false;
+        if after_removal {
+            self.counts.lines_after_removal += 1;
+        }
+        if let Some(next) = d.forwarded_as {
+            self.link(
+                key,
+                LinkKind::ForwardedAs,
+                MessageKey {
+                    queue_id: next,
+                    ..key
+                },
+            );
+        }
+        if let Some(next) = d.queued_as {
+            self.reinjection(key, next);
+        }
+    }
+
+    /// `queued as NEXT`: if NEXT is a message of this input received by smtpd around now,
+    /// this message was re-injected as it (a content filter, or a relay whose log is here).
+    fn reinjection(&mut self, from: MessageKey, next: QueueId) {
+        let window = self.config.linger_secs;
+        let now = self.now;
+        // The same host and instance first (a content filter), then the others (a relay whose
+        // log is in the input): a handful of direct look-ups, never a scan of the queue.
+        let mut places = self.places.clone();
+        places.sort_by_key(|&(h, i)| (h != from.host, i != from.instance, h, i));
+        let found = places.into_iter().map(|(host, instance)| MessageKey { host, instance, queue_id: next }).find(|k| {
+            *k != from
+                && self.live.get(k).is_some_and(|m| {
+                    m.origin == Some(Origin::Smtpd)
+                        && (m.first_seen.secs - now).abs() <= window
+                        && !m.links.iter().any(|l| l.kind == LinkKind::ReinjectedFrom)
+                })
+        });
+        match found {
+            Some(target) => self.link(from, LinkKind::ReinjectedAs, target),
+            None => {
+                let deadline = now.saturating_add(window);
+                self.pending_reinjections.insert(next, (deadline, from));
+                self.pending_order.push_back((deadline, next));
+            }
+        }
+    }
+
+    /// A message just received by smtpd may be the next hop of an earlier `queued as`.
+    fn claim_reinjection(&mut self, key: MessageKey) {
+        match self.pending_reinjections.get(&key.queue_id) {
+            Some(&(_, from)) if from != key => {
+                self.pending_reinjections.remove(&key.queue_id);
+                self.link(from, LinkKind::ReinjectedAs, key);
+            }
+            _ => {}
+        }
+    }
+
+    /// Records a link on both messages. The target is created (as a message Postfix made
+    /// itself) when it has not been seen yet — notifications and forwards are logged by the
+    /// daemon that made them just after the new message's first lines, or just before.
+    fn link(&mut self, from: MessageKey, kind: LinkKind, to: MessageKey) {
+        let target_host = (to.host != from.host).then(|| self.strings.name(to.host));
+        if let Some(m) = self.live.get_mut(&from) {
+            m.add_link(Link {
+                kind,
+                queue_id: to.queue_id,
+                host: target_host,
+            });
+        }
+        if from == to {
+            return;
+        }
+        let creates = matches!(kind, LinkKind::Notification | LinkKind::ForwardedAs);
+        if !self.live.contains_key(&to) {
+            if !creates {
+                return;
+            }
+            let time = self
+                .live
+                .get(&from)
+                .map(|m| m.last_seen)
+                .unwrap_or_default();
+            let mut m = Message::new(
+                Some(to.queue_id),
+                self.strings.name(to.host),
+                self.strings.name(to.instance),
+                time,
+            );
+            m.origin = Some(Origin::Internal);
+            self.live.insert(to, m);
+        }
+        let back_host = (to.host != from.host).then(|| self.strings.name(from.host));
+        if let Some(m) = self.live.get_mut(&to) {
+            if m.origin.is_none() && creates {
+                m.origin = Some(Origin::Internal);
+            }
+            m.add_link(Link {
+                kind: kind.reverse(),
+                queue_id: from.queue_id,
+                host: back_host,
+            });
+        }
+    }
+
+    /// A reject before any queue file existed becomes a record of its own.
+    fn noqueue_record(
+        &mut self,
+        ctx: &LineContext<'_>,
+        host: u32,
+        instance: u32,
+        verdict: &Verdict<'_>,
+        session: Option<Session>,
+    ) {
+        let mut m = Message::new(
+            None,
+            self.strings.name(host),
+            self.strings.name(instance),
+            ctx.time,
+        );
+        m.origin = Some(Origin::Smtpd);
+        m.client = verdict
+            .client
+            .map(peer)
+            .or_else(|| session.as_ref().and_then(|s| s.client.clone()));
+        m.helo = verdict
+            .helo
+            .map(owned)
+            .or_else(|| session.as_ref().and_then(|s| s.helo.clone()));
+        m.connected_at = session.as_ref().and_then(|s| s.connected_at);
+        m.tls = session.and_then(|s| s.tls);
+        if !ctx.envelope.program.service.is_empty() {
+            m.service = Some(owned(ctx.envelope.program.service));
+        }
+        m.from = verdict.from.map(owned);
+        let rejection = rejection(ctx.time, ctx.envelope.program.daemon, verdict);
+        if let Some(to) = verdict.to {
+            let r = m.recipient_mut(&owned(to), None);
+            r.status = RecipientStatus::Rejected;
+            r.verdict = Some(rejection.clone());
+        }
+        m.rejections.push(rejection);
+        m.ending = Some(Ending::Rejected);
+        m.ended_at = Some(ctx.time);
+        if self.config.keep_raw {
+            m.raw.push(RawLine {
+                source: ctx.source.clone(),
+                line_number: ctx.line_number,
+                text: owned(ctx.raw),
+            });
+        }
+        self.counts.noqueue_rejects += 1;
+        self.ready.push_back(m);
+    }
+}
+
+/// Actions that refuse mail (rather than warn, tag or redirect it).
+fn is_refusal(action: &[u8]) -> bool {
+    matches!(
+        action,
+        b"reject"
+            | b"defer"
+            | b"defer_if_permit"
+            | b"defer_if_reject"
+            | b"milter-reject"
+            | b"proxy-reject"
+    )
+}
+
+fn peer(e: Endpoint<'_>) -> Peer {
+    Peer {
+        name: owned(e.name),
+        ip: owned(e.ip),
+        port: e.port.map(owned),
+    }
+}
+
+fn rejection(time: Stamp, daemon: &[u8], v: &Verdict<'_>) -> Rejection {
+    Rejection {
+        time,
+        daemon: owned(daemon),
+        action: owned(v.action),
+        stage: owned(v.stage),
+        code: v.reply.code,
+        dsn: v.reply.dsn.map(owned),
+        reply: owned(v.reply.text),
+        from: v.from.map(owned),
+        to: v.to.map(owned),
+        matched: v.matched.map(owned),
+    }
+}
+
+fn set_open(m: &mut Message, status: RecipientStatus) {
+    for r in m.recipients.iter_mut().filter(|r| r.status.is_open()) {
+        r.status = status;
+    }
+}
+
+/// What a verdict with a queue ID does to the message.
+fn apply_verdict(
+    m: &mut Message,
+    v: &Verdict<'_>,
+    rejection: Rejection,
+    daemon: &[u8],
+    time: Stamp,
+) {
+    if m.helo.is_none() {
+        m.helo = v.helo.map(owned);
+    }
+    if m.from.is_none() {
+        m.from = v.from.map(owned);
+    }
+    let to = v.to.map(owned);
+    let per_recipient = daemon == b"smtpd" && matches!(v.stage, b"RCPT" | b"VRFY");
+    let (recipient_status, ending) = match v.action {
+        a if is_refusal(a) && per_recipient => (Some(RecipientStatus::Rejected), None),
+        a if is_refusal(a) => (Some(RecipientStatus::Rejected), Some(Ending::Rejected)),
+        b"hold" | b"milter-hold" => {
+            m.held = true;
+            (Some(RecipientStatus::Held), None)
+        }
+        b"discard" | b"milter-discard" => {
+            (Some(RecipientStatus::Discarded), Some(Ending::Discarded))
+        }
+        _ => (None, None),
+    };
+    if let (Some(status), Some(to)) = (recipient_status, to) {
+        let r = m.recipient_mut(&to, None);
+        if r.attempts.is_empty() {
+            r.status = status;
+            r.verdict = Some(rejection.clone());
+        }
+    }
+    if let Some(ending) = ending {
+        if let Some(status) = recipient_status {
+            set_open(m, status);
+        }
+        if m.ending.is_none() {
+            m.ending = Some(ending);
+            m.ended_at = Some(time);
+        }
+    }
+    m.rejections.push(rejection);
+}

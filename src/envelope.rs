@@ -1,0 +1,436 @@
+//! The syslog envelope around every log line: timestamp, host, tag, pid, severity.
+//!
+//! `Aug 15 08:00:00 mailserver postfix/smtpd[12345]: connect from …` — the envelope is all but
+//! the text after `: `. Three timestamp styles are understood: traditional syslog (RFC 3164,
+//! no year, no zone), RFC 3339 (rsyslog's high-precision format, journald's `short-iso`), and
+//! `2012 Jun 26 08:00:00` with a leading year. A Solaris `[ID n facility.level]` after the tag
+//! is skipped. Nothing here allocates; resolving the year and zone is `time`'s job.
+
+use crate::parse::bytes::{parse_u64, word};
+
+/// A timestamp as written in the log, before the year and zone are known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawStamp {
+    /// `Mmm dd hh:mm:ss` — no year, local time.
+    Syslog {
+        month: u8,
+        day: u8,
+        hour: u8,
+        minute: u8,
+        second: u8,
+        year: Option<i16>,
+    },
+    /// RFC 3339: everything known. `offset` in seconds east of UTC; `None` means no zone given.
+    Full {
+        year: i16,
+        month: u8,
+        day: u8,
+        hour: u8,
+        minute: u8,
+        second: u8,
+        nanos: u32,
+        offset: Option<i32>,
+    },
+}
+
+/// The severity prefix Postfix puts before the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+    Fatal,
+    Panic,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+            Severity::Fatal => "fatal",
+            Severity::Panic => "panic",
+        }
+    }
+}
+
+/// The syslog tag split the way Postfix builds it: `postfix[-INSTANCE]/[SERVICE/…/]DAEMON`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Program<'a> {
+    /// The whole tag before `[pid]`, e.g. `postfix-out/submission/smtpd`.
+    pub tag: &'a [u8],
+    /// The syslog name, e.g. `postfix` or `postfix-out`.
+    pub syslog_name: &'a [u8],
+    /// What stands between the syslog name and the daemon, e.g. `submission`, or empty.
+    pub service: &'a [u8],
+    /// The program's own name, the last component: `smtpd`, `qmgr`, `postfix-script`.
+    pub daemon: &'a [u8],
+}
+
+/// One log line's envelope and the text it carries.
+#[derive(Debug, Clone, Copy)]
+pub struct Envelope<'a> {
+    pub stamp: RawStamp,
+    pub host: &'a [u8],
+    pub program: Program<'a>,
+    pub pid: Option<u32>,
+    pub severity: Severity,
+    pub text: &'a [u8],
+}
+
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
+fn month_number(name: &[u8]) -> Option<u8> {
+    MONTHS
+        .iter()
+        .position(|m| m.as_slice() == name)
+        .map(|i| i as u8 + 1)
+}
+
+fn two_digits(b: &[u8]) -> Option<u8> {
+    match b {
+        [a, b] if a.is_ascii_digit() && b.is_ascii_digit() => Some((a - b'0') * 10 + (b - b'0')),
+        _ => None,
+    }
+}
+
+/// `hh:mm:ss` at the start of `b`.
+fn clock(b: &[u8]) -> Option<(u8, u8, u8)> {
+    if b.len() < 8 || b[2] != b':' || b[5] != b':' {
+        return None;
+    }
+    let (h, m, s) = (
+        two_digits(&b[0..2])?,
+        two_digits(&b[3..5])?,
+        two_digits(&b[6..8])?,
+    );
+    (h < 24 && m < 60 && s <= 60).then_some((h, m, s))
+}
+
+/// `Mmm dd hh:mm:ss ` (day padded with a space or a zero); returns the stamp and the rest.
+fn syslog_stamp(line: &[u8], year: Option<i16>) -> Option<(RawStamp, &[u8])> {
+    if line.len() < 16 {
+        return None;
+    }
+    let month = month_number(&line[0..3])?;
+    if line[3] != b' ' {
+        return None;
+    }
+    let day = match (line[4], line[5]) {
+        (b' ', d) if d.is_ascii_digit() => d - b'0',
+        (a, b) if a.is_ascii_digit() && b.is_ascii_digit() => (a - b'0') * 10 + (b - b'0'),
+        _ => return None,
+    };
+    if line[6] != b' ' || !(1..=31).contains(&day) {
+        return None;
+    }
+    let (hour, minute, second) = clock(&line[7..])?;
+    let rest = line[15..].strip_prefix(b" ")?;
+    // Some exports put the year after the day: `Jun 26 2012 08:00:00` is rare; not handled.
+    Some((
+        RawStamp::Syslog {
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            year,
+        },
+        rest,
+    ))
+}
+
+/// RFC 3339 `YYYY-MM-DDThh:mm:ss[.frac][Z|±hh:mm|±hhmm] `.
+fn rfc3339_stamp(line: &[u8]) -> Option<(RawStamp, &[u8])> {
+    if line.len() < 20 || line[4] != b'-' || line[7] != b'-' || !matches!(line[10], b'T' | b' ') {
+        return None;
+    }
+    let year = parse_u64(&line[0..4])? as i16;
+    let month = two_digits(&line[5..7])?;
+    let day = two_digits(&line[8..10])?;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let (hour, minute, second) = clock(&line[11..])?;
+    let mut i = 19;
+    let mut nanos: u32 = 0;
+    if line.get(i) == Some(&b'.') || line.get(i) == Some(&b',') {
+        i += 1;
+        let mut digits = 0;
+        while let Some(d) = line.get(i).filter(|d| d.is_ascii_digit()) {
+            if digits < 9 {
+                nanos = nanos * 10 + u32::from(d - b'0');
+            }
+            digits += 1;
+            i += 1;
+        }
+        if digits == 0 {
+            return None;
+        }
+        for _ in digits..9 {
+            nanos *= 10;
+        }
+    }
+    let offset = match line.get(i) {
+        Some(b'Z') | Some(b'z') => {
+            i += 1;
+            Some(0)
+        }
+        Some(&sign @ (b'+' | b'-')) => {
+            let h = two_digits(line.get(i + 1..i + 3)?)?;
+            let (m, used) = if line.get(i + 3) == Some(&b':') {
+                (two_digits(line.get(i + 4..i + 6)?)?, 6)
+            } else {
+                (two_digits(line.get(i + 3..i + 5)?)?, 5)
+            };
+            i += used;
+            let secs = i32::from(h) * 3600 + i32::from(m) * 60;
+            Some(if sign == b'-' { -secs } else { secs })
+        }
+        _ => None,
+    };
+    let rest = line.get(i..)?.strip_prefix(b" ")?;
+    Some((
+        RawStamp::Full {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            nanos,
+            offset,
+        },
+        rest,
+    ))
+}
+
+/// Any understood timestamp at the start of the line.
+fn stamp(line: &[u8]) -> Option<(RawStamp, &[u8])> {
+    match line.first()? {
+        b'0'..=b'9' => {
+            if let Some(found) = rfc3339_stamp(line) {
+                return Some(found);
+            }
+            // `2012 Jun 26 08:00:00 host …`
+            let (y, rest) = word(line);
+            if y.len() == 4 {
+                let year = parse_u64(y)? as i16;
+                return syslog_stamp(rest, Some(year));
+            }
+            None
+        }
+        _ => syslog_stamp(line, None),
+    }
+}
+
+/// Splits a tag `postfix-out/submission/smtpd` into its parts.
+pub fn program(tag: &[u8]) -> Program<'_> {
+    let first_slash = memchr::memchr(b'/', tag);
+    let last_slash = memchr::memrchr(b'/', tag);
+    match (first_slash, last_slash) {
+        (Some(first), Some(last)) => Program {
+            tag,
+            syslog_name: &tag[..first],
+            service: if last > first {
+                &tag[first + 1..last]
+            } else {
+                &[]
+            },
+            daemon: &tag[last + 1..],
+        },
+        _ => Program {
+            tag,
+            syslog_name: tag,
+            service: &[],
+            daemon: tag,
+        },
+    }
+}
+
+/// `tag[pid]: ` or `tag: ` at the start of `text`.
+fn tag_and_pid(text: &[u8]) -> Option<(&[u8], Option<u32>, &[u8])> {
+    // The tag ends at `[` (pid follows) or at `:`; it holds no spaces.
+    let end = text
+        .iter()
+        .position(|&b| b == b'[' || b == b':' || b == b' ')?;
+    let tag = &text[..end];
+    if tag.is_empty() {
+        return None;
+    }
+    let rest = &text[end..];
+    if let Some(after) = rest.strip_prefix(b"[") {
+        let close = memchr::memchr(b']', after)?;
+        let pid = parse_u64(&after[..close]).and_then(|p| u32::try_from(p).ok());
+        let after = after[close + 1..].strip_prefix(b":")?;
+        Some((tag, pid, after.strip_prefix(b" ").unwrap_or(after)))
+    } else {
+        let after = rest.strip_prefix(b":")?;
+        Some((tag, None, after.strip_prefix(b" ").unwrap_or(after)))
+    }
+}
+
+/// Skips a Solaris `[ID 197553 mail.info] ` marker.
+fn skip_solaris_id(text: &[u8]) -> &[u8] {
+    if let Some(after) = text.strip_prefix(b"[ID ") {
+        if let Some(close) = memchr::memchr(b']', after) {
+            let rest = &after[close + 1..];
+            return rest.strip_prefix(b" ").unwrap_or(rest);
+        }
+    }
+    text
+}
+
+/// The severity prefix and the text after it.
+pub fn severity(text: &[u8]) -> (Severity, &[u8]) {
+    for (prefix, sev) in [
+        (&b"warning: "[..], Severity::Warning),
+        (b"error: ", Severity::Error),
+        (b"fatal: ", Severity::Fatal),
+        (b"panic: ", Severity::Panic),
+        (b"info: ", Severity::Info),
+    ] {
+        if let Some(rest) = text.strip_prefix(prefix) {
+            return (sev, rest);
+        }
+        // A line cut right after its severity (`warning:`) is still a warning.
+        if text == &prefix[..prefix.len() - 1] {
+            return (sev, &[]);
+        }
+    }
+    (Severity::Info, text)
+}
+
+/// Parses the envelope of one line; `None` when the line has no recognisable syslog shape.
+pub fn parse(line: &[u8]) -> Option<Envelope<'_>> {
+    let (stamp, rest) = stamp(line)?;
+    let (host, rest) = word(rest);
+    if host.is_empty() {
+        return None;
+    }
+    let (tag, pid, text) = tag_and_pid(rest)?;
+    let text = skip_solaris_id(text);
+    let (severity, text) = severity(text);
+    Some(Envelope {
+        stamp,
+        host,
+        program: program(tag),
+        pid,
+        severity,
+        text,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traditional_syslog_line() {
+        let e = parse(
+            b"Aug 15 08:00:00 mailserver postfix/smtpd[12345]: connect from unknown[192.168.1.100]",
+        )
+        .unwrap();
+        assert_eq!(
+            e.stamp,
+            RawStamp::Syslog {
+                month: 8,
+                day: 15,
+                hour: 8,
+                minute: 0,
+                second: 0,
+                year: None
+            }
+        );
+        assert_eq!(e.host, b"mailserver");
+        assert_eq!(e.program.daemon, b"smtpd");
+        assert_eq!(e.program.syslog_name, b"postfix");
+        assert_eq!(e.pid, Some(12345));
+        assert_eq!(e.text, b"connect from unknown[192.168.1.100]");
+    }
+
+    #[test]
+    fn space_padded_day_and_zero_padded_day() {
+        for line in [
+            &b"Aug  5 08:00:00 h postfix/qmgr[1]: x"[..],
+            b"Aug 05 08:00:00 h postfix/qmgr[1]: x",
+        ] {
+            match parse(line).unwrap().stamp {
+                RawStamp::Syslog { day, .. } => assert_eq!(day, 5),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn rfc3339_with_fraction_and_offsets() {
+        let e =
+            parse(b"2026-11-28T17:29:16.308429+00:00 mail postfix/master[2101]: daemon started")
+                .unwrap();
+        assert_eq!(
+            e.stamp,
+            RawStamp::Full {
+                year: 2026,
+                month: 11,
+                day: 28,
+                hour: 17,
+                minute: 29,
+                second: 16,
+                nanos: 308_429_000,
+                offset: Some(0)
+            }
+        );
+        let e = parse(b"2026-11-28T17:29:16+0200 mail postfix/qmgr[1]: x").unwrap();
+        assert!(matches!(
+            e.stamp,
+            RawStamp::Full {
+                offset: Some(7200),
+                ..
+            }
+        ));
+        let e = parse(b"2026-11-28T17:29:16Z mail postfix/qmgr[1]: x").unwrap();
+        assert!(matches!(
+            e.stamp,
+            RawStamp::Full {
+                offset: Some(0),
+                nanos: 0,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn instance_service_and_daemon() {
+        let p = program(b"postfix-out/submission/smtpd");
+        assert_eq!(
+            (p.syslog_name, p.service, p.daemon),
+            (&b"postfix-out"[..], &b"submission"[..], &b"smtpd"[..])
+        );
+        let p = program(b"postfix/smtp");
+        assert_eq!(
+            (p.syslog_name, p.service, p.daemon),
+            (&b"postfix"[..], &b""[..], &b"smtp"[..])
+        );
+        let p = program(b"postfix/a/b/cleanup");
+        assert_eq!(p.service, b"a/b");
+    }
+
+    #[test]
+    fn solaris_id_and_severity() {
+        let e = parse(b"Jan  1 00:00:00 h postfix/smtpd[9]: [ID 197553 mail.warning] warning: hostname x does not resolve").unwrap();
+        assert_eq!(e.severity, Severity::Warning);
+        assert_eq!(e.text, b"hostname x does not resolve");
+    }
+
+    #[test]
+    fn garbage_is_not_an_envelope() {
+        assert!(parse(b"").is_none());
+        assert!(parse(b"lalala Aug 15 08:00:00").is_none());
+        assert!(parse(b"Aug 15 08:00:00").is_none());
+        assert!(parse(b"Aug 15 28:00:00 h p[1]: x").is_none());
+        assert!(parse(b"2026-13-01T00:00:00Z h p[1]: x").is_none());
+    }
+}

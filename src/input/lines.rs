@@ -1,0 +1,302 @@
+//! Fast line splitting over any byte stream.
+
+use std::io::{self, Read};
+
+use super::InputError;
+
+/// Size of the line buffer, and of each read into it.
+pub(crate) const BUFFER_SIZE: usize = 256 * 1024;
+
+enum State {
+    /// More bytes may come.
+    Reading,
+    /// The stream ended; what is left in the buffer is the last line.
+    Eof,
+    /// The stream failed; complete lines in the buffer are still returned, then this error.
+    Failed(io::Error),
+    /// Everything has been returned.
+    Done,
+}
+
+/// Streams lines as bytes, without the trailing `"\n"` or `"\r\n"`.
+///
+/// Reads in large blocks into one buffer that is reused (and grown for a line
+/// longer than it), and hands out slices of it: no allocation per line. A last
+/// line without newline is still returned. Bytes are never decoded, so invalid
+/// UTF-8 is no error. A read or decompression error mid-stream is returned as an
+/// [`InputError`] carrying the source name and the number of (decompressed) bytes
+/// read until then, after all complete lines before it.
+pub struct LineReader {
+    name: String,
+    src: Box<dyn Read + Send>,
+    buf: Vec<u8>,
+    /// Unconsumed bytes are `buf[start..end]`.
+    start: usize,
+    end: usize,
+    /// `buf[start..scanned]` is known to hold no newline.
+    scanned: usize,
+    /// Bytes read from `src` so far.
+    offset: u64,
+    line: u64,
+    state: State,
+}
+
+impl LineReader {
+    /// Lines of `reader`, read as they are (no decompression); `name` is what
+    /// errors show. Handy for tests of line consumers, too.
+    pub fn new(name: impl Into<String>, reader: impl Read + Send + 'static) -> LineReader {
+        LineReader::from_boxed(name.into(), Box::new(reader))
+    }
+
+    pub(crate) fn from_boxed(name: String, src: Box<dyn Read + Send>) -> LineReader {
+        LineReader {
+            name,
+            src,
+            buf: vec![0; BUFFER_SIZE],
+            start: 0,
+            end: 0,
+            scanned: 0,
+            offset: 0,
+            line: 0,
+            state: State::Reading,
+        }
+    }
+
+    /// The next line, without its line terminator; `None` at the end of the input.
+    pub fn next_line(&mut self) -> Result<Option<&[u8]>, InputError> {
+        let (from, to) = loop {
+            if let Some(at) = memchr::memchr(b'\n', &self.buf[self.scanned..self.end]) {
+                let newline = self.scanned + at;
+                let from = self.start;
+                let mut to = newline;
+                if to > from && self.buf.get(to - 1) == Some(&b'\r') {
+                    to -= 1;
+                }
+                self.start = newline + 1;
+                self.scanned = self.start;
+                break (from, to);
+            }
+            self.scanned = self.end;
+            match std::mem::replace(&mut self.state, State::Done) {
+                State::Reading => {
+                    self.state = State::Reading;
+                    self.fill();
+                }
+                State::Eof => {
+                    if self.start < self.end {
+                        let from = self.start;
+                        self.start = self.end;
+                        break (from, self.end);
+                    }
+                    return Ok(None);
+                }
+                State::Failed(err) => {
+                    // The incomplete line before the error is dropped.
+                    self.start = self.end;
+                    return Err(InputError {
+                        name: self.name.clone(),
+                        offset: Some(self.offset),
+                        message: super::io_message(&err),
+                    });
+                }
+                State::Done => return Ok(None),
+            }
+        };
+        self.line += 1;
+        Ok(Some(&self.buf[from..to]))
+    }
+
+    /// 1-based number of the line last returned (0 before the first).
+    pub fn line_number(&self) -> u64 {
+        self.line
+    }
+
+    /// The name of the input, as in [`super::Source::name`].
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Makes room at the end of the buffer and reads once into it, updating the state
+    /// at the end of the stream or on an error.
+    fn fill(&mut self) {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.scanned -= self.start;
+            self.start = 0;
+        }
+        if self.end == self.buf.len() {
+            let bigger = (self.buf.len() * 2).max(BUFFER_SIZE);
+            self.buf.resize(bigger, 0);
+        }
+        loop {
+            match self.src.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.state = State::Eof,
+                Ok(n) => {
+                    // A misbehaving reader must not make us slice out of bounds.
+                    let n = n.min(self.buf.len() - self.end);
+                    self.end += n;
+                    self.offset += n as u64;
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => self.state = State::Failed(err),
+            }
+            return;
+        }
+    }
+}
+
+impl std::fmt::Debug for LineReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LineReader")
+            .field("name", &self.name)
+            .field("line", &self.line)
+            .field("offset", &self.offset)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_lines(reader: &mut LineReader) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        while let Some(line) = reader.next_line().unwrap() {
+            out.push(line.to_vec());
+        }
+        out
+    }
+
+    fn lines_of(bytes: &[u8]) -> Vec<Vec<u8>> {
+        all_lines(&mut LineReader::new(
+            "test",
+            io::Cursor::new(bytes.to_vec()),
+        ))
+    }
+
+    #[test]
+    fn terminators_and_last_line() {
+        assert_eq!(lines_of(b""), Vec::<Vec<u8>>::new());
+        assert_eq!(lines_of(b"\n"), vec![b"".to_vec()]);
+        assert_eq!(lines_of(b"a\nb"), vec![b"a".to_vec(), b"b".to_vec()]);
+        assert_eq!(lines_of(b"a\r\nb\r\n"), vec![b"a".to_vec(), b"b".to_vec()]);
+        assert_eq!(
+            lines_of(b"a\r\r\n\r\n"),
+            vec![b"a\r".to_vec(), b"".to_vec()]
+        );
+        assert_eq!(
+            lines_of(b"a\n\nb\n"),
+            vec![b"a".to_vec(), b"".to_vec(), b"b".to_vec()]
+        );
+        assert_eq!(
+            lines_of(b"\xff\xfe\n\xc3("),
+            vec![b"\xff\xfe".to_vec(), b"\xc3(".to_vec()]
+        );
+    }
+
+    #[test]
+    fn line_numbers_and_name() {
+        let mut r = LineReader::new("x.log", io::Cursor::new(b"a\nb\nc".to_vec()));
+        assert_eq!(r.name(), "x.log");
+        assert_eq!(r.line_number(), 0);
+        r.next_line().unwrap();
+        r.next_line().unwrap();
+        assert_eq!(r.line_number(), 2);
+        r.next_line().unwrap();
+        assert_eq!(r.line_number(), 3);
+        assert!(r.next_line().unwrap().is_none());
+        assert!(r.next_line().unwrap().is_none());
+        assert_eq!(r.line_number(), 3);
+    }
+
+    /// Hands out its bytes a few at a time, like a pipe.
+    struct Trickle(Vec<u8>, usize);
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let rest = &self.0[self.1..];
+            let n = rest.len().min(buf.len()).min(3);
+            buf[..n].copy_from_slice(&rest[..n]);
+            self.1 += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn small_reads() {
+        let text = b"first line\r\nsecond\n\nfourth".to_vec();
+        let mut r = LineReader::new("t", Trickle(text, 0));
+        assert_eq!(
+            all_lines(&mut r),
+            vec![
+                b"first line".to_vec(),
+                b"second".to_vec(),
+                b"".to_vec(),
+                b"fourth".to_vec()
+            ]
+        );
+    }
+
+    #[test]
+    fn lines_across_buffer_boundaries_and_huge_line() {
+        let mut text = Vec::new();
+        let mut expected = Vec::new();
+        for i in 0..50_000u32 {
+            let line = format!("line {i} {}", "x".repeat((i % 97) as usize));
+            text.extend_from_slice(line.as_bytes());
+            text.push(b'\n');
+            expected.push(line.into_bytes());
+        }
+        let huge = vec![b'h'; 10 * 1024 * 1024 + 17];
+        text.extend_from_slice(&huge);
+        text.extend_from_slice(b"\r\nafter\n");
+        expected.push(huge);
+        expected.push(b"after".to_vec());
+        assert_eq!(lines_of(&text), expected);
+    }
+
+    /// Returns its bytes, then an error.
+    struct FailAfter(io::Cursor<Vec<u8>>);
+    impl Read for FailAfter {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match self.0.read(buf)? {
+                0 => Err(io::Error::new(io::ErrorKind::InvalidData, "corrupt")),
+                n => Ok(n),
+            }
+        }
+    }
+
+    #[test]
+    fn error_after_complete_lines() {
+        let mut r = LineReader::new(
+            "f.gz",
+            FailAfter(io::Cursor::new(b"one\ntwo\nthr".to_vec())),
+        );
+        assert_eq!(r.next_line().unwrap(), Some(&b"one"[..]));
+        assert_eq!(r.next_line().unwrap(), Some(&b"two"[..]));
+        let err = r.next_line().unwrap_err();
+        assert_eq!(err.name, "f.gz");
+        assert_eq!(err.offset, Some(11));
+        assert_eq!(err.to_string(), "f.gz: at byte 11: corrupt");
+        assert!(r.next_line().unwrap().is_none());
+    }
+
+    #[test]
+    fn interrupted_reads_are_retried() {
+        struct Interrupting(bool, io::Cursor<Vec<u8>>);
+        impl Read for Interrupting {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                self.0 = !self.0;
+                if self.0 {
+                    return Err(io::ErrorKind::Interrupted.into());
+                }
+                self.1.read(buf)
+            }
+        }
+        let mut r = LineReader::new(
+            "i",
+            Interrupting(false, io::Cursor::new(b"a\nb\n".to_vec())),
+        );
+        assert_eq!(all_lines(&mut r), vec![b"a".to_vec(), b"b".to_vec()]);
+    }
+}

@@ -1,0 +1,17 @@
+//! mailtrail: follow every message through Postfix mail logs.
+//!
+//! The pipeline is visible in the modules: `input` (bytes from files, rotated sets,
+//! compressed copies, stdin, the journal) → `envelope` + `parse` (one typed `Event` per line)
+//! → `correlate` (messages, sessions, links) → consumers in `output` and `cli`.
+
+pub mod cli;
+pub mod correlate;
+pub mod envelope;
+pub mod event;
+pub mod input;
+pub mod output;
+pub mod parse;
+pub mod pipeline;
+pub mod select;
+pub mod text;
+pub mod time;

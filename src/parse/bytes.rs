@@ -1,0 +1,198 @@
+//! Small, allocation-free helpers for reading fields out of log text.
+//!
+//! Postfix writes its lines for people, not machines: `key=value` pairs separated by `, `,
+//! addresses in angle brackets, clients as `name[ip]:port`. These helpers find those shapes in
+//! byte slices without copying, and never panic on short or damaged input.
+
+use memchr::memmem;
+
+/// `text` without the leading `prefix`, if it starts with it.
+pub fn strip<'a>(text: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
+    text.strip_prefix(prefix)
+}
+
+/// Splits at the first occurrence of `sep`: (before, after).
+pub fn split_once<'a>(text: &'a [u8], sep: &[u8]) -> Option<(&'a [u8], &'a [u8])> {
+    let at = memmem::find(text, sep)?;
+    Some((&text[..at], &text[at + sep.len()..]))
+}
+
+/// Splits at the last occurrence of `sep`: (before, after).
+pub fn rsplit_once<'a>(text: &'a [u8], sep: &[u8]) -> Option<(&'a [u8], &'a [u8])> {
+    let at = memmem::rfind(text, sep)?;
+    Some((&text[..at], &text[at + sep.len()..]))
+}
+
+/// The first word (up to a space) and the rest after the space.
+pub fn word(text: &[u8]) -> (&[u8], &[u8]) {
+    match memchr::memchr(b' ', text) {
+        Some(at) => (&text[..at], &text[at + 1..]),
+        None => (text, &[]),
+    }
+}
+
+pub fn contains(text: &[u8], needle: &[u8]) -> bool {
+    memmem::find(text, needle).is_some()
+}
+
+/// Parses an unsigned decimal number; `None` for empty or non-digit input or overflow.
+pub fn parse_u64(text: &[u8]) -> Option<u64> {
+    if text.is_empty() || text.len() > 19 {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &b in text {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u64::from(b - b'0');
+    }
+    Some(n)
+}
+
+/// Parses a decimal like `0.15`, `3`, `72` (Postfix delays) into seconds.
+pub fn parse_seconds(text: &[u8]) -> Option<f64> {
+    let digits_and_one_dot = !text.is_empty()
+        && text.len() <= 24
+        && text.iter().all(|b| b.is_ascii_digit() || *b == b'.')
+        && text.iter().filter(|&&b| b == b'.').count() <= 1;
+    if !digits_and_one_dot {
+        return None;
+    }
+    // Correctly rounded, so `2.97` reads back as `2.97`.
+    std::str::from_utf8(text).ok()?.parse().ok()
+}
+
+/// The value of `key<...>` (e.g. `from=<`, `to=<`): the text between the opening `<` and the
+/// `>` that closes the field (followed by end, `,`, or a space). Searches anywhere in `text`.
+pub fn angle_field<'a>(text: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    let mut from = 0;
+    while let Some(at) = memmem::find(&text[from..], key) {
+        let start = from + at;
+        // The key must start a field: at the beginning or after a space or comma.
+        if start == 0 || matches!(text[start - 1], b' ' | b',') {
+            let value_start = start + key.len();
+            return Some(angle_value(&text[value_start..]).0);
+        }
+        from = start + key.len();
+    }
+    None
+}
+
+/// Given text just after an opening `<`, returns (value, rest after the closing `>`).
+/// The closing `>` is the first one followed by end of text, `,`, space or `;` — addresses
+/// may themselves contain `>` inside quotes, which this tolerates in the common case.
+pub fn angle_value(text: &[u8]) -> (&[u8], &[u8]) {
+    let mut i = 0;
+    while let Some(at) = memchr::memchr(b'>', &text[i..]) {
+        let end = i + at;
+        match text.get(end + 1) {
+            None | Some(b',') | Some(b' ') | Some(b';') | Some(b':') => {
+                return (&text[..end], &text[end + 1..]);
+            }
+            _ => i = end + 1,
+        }
+    }
+    (text, &[])
+}
+
+/// A `name[address]` or `name[address]:port` client or relay, as Postfix prints them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint<'a> {
+    pub name: &'a [u8],
+    pub ip: &'a [u8],
+    pub port: Option<&'a [u8]>,
+}
+
+/// Parses `name[ip]`, `name[ip]:port` or `[ip]:port` (postscreen) from the start of `text`;
+/// returns the endpoint and the rest after it.
+pub fn endpoint(text: &[u8]) -> Option<(Endpoint<'_>, &[u8])> {
+    let open = memchr::memchr(b'[', text)?;
+    let name = &text[..open];
+    if name.contains(&b' ') {
+        return None;
+    }
+    let close = open + 1 + memchr::memchr(b']', &text[open + 1..])?;
+    let ip = &text[open + 1..close];
+    let mut rest = &text[close + 1..];
+    let mut port = None;
+    if let Some(after) = rest.strip_prefix(b":") {
+        let digits = after.iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits > 0 {
+            port = Some(&after[..digits]);
+            rest = &after[digits..];
+        }
+    }
+    Some((Endpoint { name, ip, port }, rest))
+}
+
+/// Finds `key` (like `helo=<`) and returns its angle value; `key` must include the `<`.
+pub fn field_after<'a>(text: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    angle_field(text, key)
+}
+
+/// Value of a plain `key=value` field ended by `,` or space, anywhere in `text` at a field start.
+pub fn plain_field<'a>(text: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    let mut from = 0;
+    while let Some(at) = memmem::find(&text[from..], key) {
+        let start = from + at;
+        if start == 0 || matches!(text[start - 1], b' ' | b',') {
+            let v = &text[start + key.len()..];
+            let end = v
+                .iter()
+                .position(|&b| b == b',' || b == b' ')
+                .unwrap_or(v.len());
+            return Some(&v[..end]);
+        }
+        from = start + key.len();
+    }
+    None
+}
+
+/// Strips one pair of surrounding parentheses, if present.
+pub fn unparen(text: &[u8]) -> &[u8] {
+    match text.strip_prefix(b"(") {
+        Some(inner) => inner.strip_suffix(b")").unwrap_or(inner),
+        None => text,
+    }
+}
+
+/// Position of the last occurrence of `needle` in `text`.
+pub fn memrfind(text: &[u8], needle: &[u8]) -> Option<usize> {
+    memmem::rfind(text, needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn angle_field_finds_addresses_and_null_sender() {
+        let t = b"from=<alice@lab.example>, size=488, nrcpt=1 (queue active)";
+        assert_eq!(angle_field(t, b"from=<"), Some(&b"alice@lab.example"[..]));
+        assert_eq!(angle_field(b"x from=<>, size=1", b"from=<"), Some(&b""[..]));
+        assert_eq!(angle_field(b"xfrom=<a>", b"from=<"), None);
+    }
+
+    #[test]
+    fn endpoint_parses_names_ips_and_ports() {
+        let (e, rest) = endpoint(b"mail.example.com[203.0.113.1]:25, delay=3").unwrap();
+        assert_eq!(e.name, b"mail.example.com");
+        assert_eq!(e.ip, b"203.0.113.1");
+        assert_eq!(e.port, Some(&b"25"[..]));
+        assert_eq!(rest, b", delay=3");
+        let (e, _) = endpoint(b"[127.0.0.1]:57845 to [127.0.0.1]:25").unwrap();
+        assert_eq!(e.name, b"");
+        assert!(endpoint(b"no brackets here").is_none());
+        assert!(endpoint(b"broken[1.2.3.4").is_none());
+    }
+
+    #[test]
+    fn numbers_parse_and_reject_garbage() {
+        assert_eq!(parse_seconds(b"0.15"), Some(0.15));
+        assert_eq!(parse_seconds(b"72"), Some(72.0));
+        assert_eq!(parse_seconds(b"1.2.3"), None);
+        assert_eq!(parse_u64(b"99999999999999999999"), None);
+        assert_eq!(parse_u64(b"488"), Some(488));
+    }
+}

@@ -1,0 +1,294 @@
+//! Turning the log's timestamps into instants: the year syslog leaves out, and the zone.
+//!
+//! Traditional syslog stamps carry neither year nor zone. The year comes from `--year`, else
+//! from the file's modification time (a file last written in January that starts in December
+//! started last year), and it moves on when the months wrap (December → January). Stamps
+//! without a zone are local time, or the zone given with `--tz` / `--utc`.
+
+use crate::envelope::RawStamp;
+use jiff::civil::DateTime;
+use jiff::tz::TimeZone;
+use std::fmt::Write as _;
+
+/// An instant with the UTC offset it is shown in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Stamp {
+    pub secs: i64,
+    pub nanos: u32,
+    /// Seconds east of UTC, for display.
+    pub offset: i32,
+}
+
+impl PartialOrd for Stamp {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Stamp {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.secs, self.nanos).cmp(&(other.secs, other.nanos))
+    }
+}
+
+impl Stamp {
+    /// Seconds as a float, for durations between stamps.
+    pub fn as_f64(&self) -> f64 {
+        self.secs as f64 + f64::from(self.nanos) / 1e9
+    }
+
+    /// RFC 3339 with the stamp's own offset: `2026-11-28T17:27:35+00:00`, with a fraction only
+    /// when the log had one.
+    pub fn rfc3339(&self) -> String {
+        let mut out = String::with_capacity(32);
+        self.write_rfc3339(&mut out);
+        out
+    }
+
+    pub fn write_rfc3339(&self, out: &mut String) {
+        let local = self.secs + i64::from(self.offset);
+        let days = local.div_euclid(86_400);
+        let sod = local.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        let _ = write!(
+            out,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+            sod / 3600,
+            (sod / 60) % 60,
+            sod % 60
+        );
+        if self.nanos != 0 {
+            let mut frac = format!("{:09}", self.nanos);
+            while frac.ends_with('0') {
+                frac.pop();
+            }
+            let _ = write!(out, ".{frac}");
+        }
+        let sign = if self.offset < 0 { '-' } else { '+' };
+        let off = self.offset.unsigned_abs();
+        let _ = write!(out, "{sign}{:02}:{:02}", off / 3600, (off / 60) % 60);
+    }
+}
+
+/// Days since 1970-01-01 → (year, month, day); Howard Hinnant's civil_from_days.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// How stamps without a zone are read, and what year syslog stamps get.
+#[derive(Debug, Clone)]
+pub struct TimeSettings {
+    pub zone: TimeZone,
+    pub year: Option<i16>,
+}
+
+impl Default for TimeSettings {
+    fn default() -> Self {
+        TimeSettings {
+            zone: TimeZone::system(),
+            year: None,
+        }
+    }
+}
+
+/// Resolves one source's stamps in order, keeping the year as it goes.
+pub struct Clock {
+    zone: TimeZone,
+    fixed_year: Option<i16>,
+    /// When the source was last written (or now): no syslog stamp lies after it.
+    reference: jiff::ZonedDateTime,
+    year: Option<i16>,
+    last_month: u8,
+    /// The last civil minute resolved and the instant it starts at, with its offset.
+    cache: Option<(MinuteKey, i64, i32)>,
+}
+
+type MinuteKey = (i16, u8, u8, u8, u8, Option<i32>);
+
+impl Clock {
+    pub fn new(settings: &TimeSettings, reference: jiff::Timestamp) -> Clock {
+        Clock {
+            zone: settings.zone.clone(),
+            fixed_year: settings.year,
+            reference: reference.to_zoned_datetime(settings.zone.clone()),
+            year: None,
+            last_month: 0,
+            cache: None,
+        }
+    }
+
+    /// The instant of a raw stamp; `None` for an impossible date (Feb 30).
+    pub fn resolve(&mut self, raw: RawStamp) -> Option<Stamp> {
+        match raw {
+            RawStamp::Full {
+                year,
+                month,
+                day,
+                hour,
+                minute,
+                second,
+                nanos,
+                offset,
+            } => {
+                let (base, off) = self.minute((year, month, day, hour, minute, offset))?;
+                Some(Stamp {
+                    secs: base + i64::from(second),
+                    nanos,
+                    offset: off,
+                })
+            }
+            RawStamp::Syslog {
+                month,
+                day,
+                hour,
+                minute,
+                second,
+                year,
+            } => {
+                let year = match year {
+                    Some(y) => y,
+                    None => self.syslog_year(month, day),
+                };
+                let (base, off) = self.minute((year, month, day, hour, minute, None))?;
+                Some(Stamp {
+                    secs: base + i64::from(second),
+                    nanos: 0,
+                    offset: off,
+                })
+            }
+        }
+    }
+
+    fn syslog_year(&mut self, month: u8, day: u8) -> i16 {
+        let year = match self.year {
+            None => match self.fixed_year {
+                Some(y) => y,
+                None => {
+                    let ry = self.reference.year();
+                    // A date after the reference (allowing a day for zones) is last year's.
+                    let later = (month, day)
+                        > (self.reference.month() as u8, self.reference.day() as u8 + 1);
+                    if later {
+                        ry - 1
+                    } else {
+                        ry
+                    }
+                }
+            },
+            // December → January (or any jump back of half a year or more) is a new year.
+            Some(y) if month < self.last_month && self.last_month - month >= 6 => y + 1,
+            Some(y) => y,
+        };
+        self.year = Some(year);
+        self.last_month = month;
+        year
+    }
+
+    fn minute(&mut self, key: MinuteKey) -> Option<(i64, i32)> {
+        if let Some((k, base, off)) = self.cache {
+            if k == key {
+                return Some((base, off));
+            }
+        }
+        let (year, month, day, hour, minute, offset) = key;
+        let dt =
+            DateTime::new(year, month as i8, day as i8, hour as i8, minute as i8, 0, 0).ok()?;
+        let zone = match offset {
+            Some(secs) => TimeZone::fixed(jiff::tz::Offset::from_seconds(secs).ok()?),
+            None => self.zone.clone(),
+        };
+        let zoned = dt.to_zoned_datetime(zone).ok()?;
+        let base = zoned.timestamp().as_second();
+        let off = zoned.offset().seconds();
+        self.cache = Some((key, base, off));
+        Some((base, off))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc_clock(year: Option<i16>, reference: &str) -> Clock {
+        let settings = TimeSettings {
+            zone: TimeZone::UTC,
+            year,
+        };
+        Clock::new(&settings, reference.parse().unwrap())
+    }
+
+    fn syslog(month: u8, day: u8) -> RawStamp {
+        RawStamp::Syslog {
+            month,
+            day,
+            hour: 8,
+            minute: 0,
+            second: 0,
+            year: None,
+        }
+    }
+
+    #[test]
+    fn year_from_reference_and_rollover() {
+        let mut c = utc_clock(None, "2027-01-02T00:00:00Z");
+        assert_eq!(
+            c.resolve(syslog(12, 31)).unwrap().rfc3339(),
+            "2026-12-31T08:00:00+00:00"
+        );
+        assert_eq!(
+            c.resolve(syslog(1, 1)).unwrap().rfc3339(),
+            "2027-01-01T08:00:00+00:00"
+        );
+    }
+
+    #[test]
+    fn fixed_year_wins() {
+        let mut c = utc_clock(Some(2020), "2027-01-02T00:00:00Z");
+        assert_eq!(
+            c.resolve(syslog(8, 15)).unwrap().rfc3339(),
+            "2020-08-15T08:00:00+00:00"
+        );
+    }
+
+    #[test]
+    fn named_zone_and_fraction() {
+        let settings = TimeSettings {
+            zone: TimeZone::get("Asia/Tokyo").unwrap(),
+            year: Some(2026),
+        };
+        let mut c = Clock::new(&settings, "2026-12-01T00:00:00Z".parse().unwrap());
+        assert_eq!(
+            c.resolve(syslog(8, 15)).unwrap().rfc3339(),
+            "2026-08-15T08:00:00+09:00"
+        );
+        let full = RawStamp::Full {
+            year: 2026,
+            month: 11,
+            day: 28,
+            hour: 17,
+            minute: 29,
+            second: 16,
+            nanos: 308_429_000,
+            offset: Some(-3600),
+        };
+        assert_eq!(
+            c.resolve(full).unwrap().rfc3339(),
+            "2026-11-28T17:29:16.308429-01:00"
+        );
+    }
+
+    #[test]
+    fn impossible_date_is_none() {
+        let mut c = utc_clock(Some(2026), "2026-12-01T00:00:00Z");
+        assert!(c.resolve(syslog(2, 30)).is_none());
+    }
+}
