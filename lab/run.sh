@@ -18,6 +18,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 

@@ -8,7 +8,9 @@ const SEED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/seed.log
 
 fn mailtrail(args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_mailtrail"));
-    c.args(["--year", "2026", "--utc"]).args(args).env("NO_COLOR", "1");
+    c.args(["--year", "2026", "--utc"])
+        .args(args)
+        .env("NO_COLOR", "1");
     c
 }
 
@@ -17,7 +19,12 @@ fn run(args: &[&str]) -> Output {
 }
 
 fn with_stdin(args: &[&str], input: &[u8]) -> Output {
-    let mut child = mailtrail(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = mailtrail(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     child.stdin.take().unwrap().write_all(input).unwrap();
     child.wait_with_output().unwrap()
 }
@@ -31,9 +38,22 @@ fn missing_file_is_one_line_naming_it_with_exit_2_and_the_rest_still_read() {
     let o = run(&["messages", "/nonexistent/mail.log", SEED]);
     assert_eq!(o.status.code(), Some(2));
     let err = text(&o.stderr);
-    assert_eq!(err.lines().filter(|l| l.contains("/nonexistent/mail.log")).count(), 1, "{err}");
-    assert!(err.contains("mailtrail: /nonexistent/mail.log: No such file or directory"), "{err}");
-    assert_eq!(text(&o.stdout).lines().count(), 3, "the readable file is still reported");
+    assert_eq!(
+        err.lines()
+            .filter(|l| l.contains("/nonexistent/mail.log"))
+            .count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        err.contains("mailtrail: /nonexistent/mail.log: No such file or directory"),
+        "{err}"
+    );
+    assert_eq!(
+        text(&o.stdout).lines().count(),
+        3,
+        "the readable file is still reported"
+    );
 }
 
 #[test]
@@ -52,7 +72,10 @@ fn stdin_and_gzip_by_magic_bytes() {
     let dir = tempfile::tempdir().unwrap();
     // A gzip file with a name that says nothing about it.
     let path = dir.path().join("mail.log.1");
-    let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), flate2::Compression::fast());
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).unwrap(),
+        flate2::Compression::fast(),
+    );
     gz.write_all(&seed).unwrap();
     gz.finish().unwrap();
     let o = run(&["trace", "--json", "1A2B3C4D5E", path.to_str().unwrap()]);
@@ -72,8 +95,16 @@ fn rotated_set_is_read_oldest_first_whatever_the_order_given() {
     std::fs::write(dir.path().join("mail.log"), newer).unwrap();
     let a = dir.path().join("mail.log");
     let b = dir.path().join("mail.log.1");
-    let o = run(&["messages", "--json", a.to_str().unwrap(), b.to_str().unwrap()]);
-    let lines: Vec<serde_json::Value> = text(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let o = run(&[
+        "messages",
+        "--json",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    let lines: Vec<serde_json::Value> = text(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 1, "{}", text(&o.stdout));
     assert_eq!(lines[0]["status"], "sent");
     assert_eq!(lines[0]["client"]["name"], "a.example");
@@ -108,13 +139,19 @@ fn other_programs_and_garbage_are_counted_not_errors() {
     let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(s["lines"], 4);
     assert_eq!(s["postfix_lines"], 2);
-    assert_eq!(s["understood"], 1, "the last line has no newline and still counts");
+    assert_eq!(
+        s["understood"], 1,
+        "the last line has no newline and still counts"
+    );
     assert_eq!(s["not_understood"], 1);
     assert_eq!(s["not_understood_by_daemon"]["smtpd"], 1);
     assert_eq!(s["other_programs"]["amavis"], 1);
     assert_eq!(s["malformed"], 1);
     let o = with_stdin(&["stats", "--unparsed", "-"], log);
-    assert_eq!(text(&o.stdout), "<stdin>:3: Aug 15 08:00:00 mx postfix/smtpd[1]: a brand new kind of line\n");
+    assert_eq!(
+        text(&o.stdout),
+        "<stdin>:3: Aug 15 08:00:00 mx postfix/smtpd[1]: a brand new kind of line\n"
+    );
 }
 
 #[test]
@@ -147,11 +184,25 @@ fn status_filter_and_aliases() {
 
 #[test]
 fn since_until_and_from_to_filters() {
-    let late = run(&["messages", "--json", "--since", "2026-08-15T08:04:00Z", SEED]);
+    let late = run(&[
+        "messages",
+        "--json",
+        "--since",
+        "2026-08-15T08:04:00Z",
+        SEED,
+    ]);
     assert_eq!(text(&late.stdout).lines().count(), 2);
     let early = run(&["messages", "--json", "--until", "2026-08-15 08:04", SEED]);
     assert_eq!(text(&early.stdout).lines().count(), 1);
-    let dom = run(&["messages", "--json", "--to", "example.com", "--from", "sender@EXAMPLE.org", SEED]);
+    let dom = run(&[
+        "messages",
+        "--json",
+        "--to",
+        "example.com",
+        "--from",
+        "sender@EXAMPLE.org",
+        SEED,
+    ]);
     assert_eq!(text(&dom.stdout).lines().count(), 2);
 }
 
@@ -160,7 +211,12 @@ fn broken_pipe_ends_quietly() {
     let big: String = (0..20_000)
         .map(|i| format!("Aug 15 08:00:02 mx postfix/qmgr[2]: {:010X}: from=<a@b.example>, size=10, nrcpt=1 (queue active)\nAug 15 08:00:02 mx postfix/qmgr[2]: {:010X}: removed\n", i + 0x10000, i + 0x10000))
         .collect();
-    let mut child = mailtrail(&["messages", "-"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = mailtrail(&["messages", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || {
         let _ = stdin.write_all(big.as_bytes());
@@ -173,7 +229,10 @@ fn broken_pipe_ends_quietly() {
     let _ = writer.join();
     let o = child.wait_with_output().unwrap();
     let err = text(&o.stderr);
-    assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("Broken pipe"),
+        "{err}"
+    );
     assert!(o.status.code().is_some(), "ended by a signal");
 }
 
@@ -193,11 +252,23 @@ fn two_hosts_with_the_same_queue_id_are_two_messages() {
                Aug 15 08:00:02 mx1 postfix/qmgr[2]: ABCDE12345: removed\n\
                Aug 15 08:00:03 mx2 postfix/qmgr[7]: ABCDE12345: removed\n";
     let o = with_stdin(&["trace", "--json", "ABCDE12345", "-"], log.as_bytes());
-    let ms: Vec<serde_json::Value> = text(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let ms: Vec<serde_json::Value> = text(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(ms.len(), 2);
-    assert_eq!((ms[0]["host"].as_str(), ms[0]["from"].as_str()), (Some("mx1"), Some("a@one.example")));
-    assert_eq!((ms[1]["host"].as_str(), ms[1]["from"].as_str()), (Some("mx2"), Some("b@two.example")));
-    let only = with_stdin(&["messages", "--json", "--host", "mx2", "-"], log.as_bytes());
+    assert_eq!(
+        (ms[0]["host"].as_str(), ms[0]["from"].as_str()),
+        (Some("mx1"), Some("a@one.example"))
+    );
+    assert_eq!(
+        (ms[1]["host"].as_str(), ms[1]["from"].as_str()),
+        (Some("mx2"), Some("b@two.example"))
+    );
+    let only = with_stdin(
+        &["messages", "--json", "--host", "mx2", "-"],
+        log.as_bytes(),
+    );
     assert_eq!(text(&only.stdout).lines().count(), 1);
 }
 
@@ -209,7 +280,10 @@ fn queue_id_reused_after_removed_is_a_new_message() {
                Aug 15 09:00:01 mx postfix/smtpd[1]: ABCDE12345: client=b.example[192.0.2.9]\n\
                Aug 15 09:00:02 mx postfix/qmgr[2]: ABCDE12345: from=<second@b.example>, size=10, nrcpt=1 (queue active)\n";
     let o = with_stdin(&["trace", "--json", "ABCDE12345", "-"], log.as_bytes());
-    let ms: Vec<serde_json::Value> = text(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let ms: Vec<serde_json::Value> = text(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(ms.len(), 2);
     assert_eq!(ms[0]["from"], "first@a.example");
     assert_eq!(ms[0]["removed"], true);
@@ -224,7 +298,10 @@ fn year_rollover_and_rfc3339_offsets() {
                Jan  1 00:00:01 mx postfix/qmgr[2]: ABCDE12345: removed\n\
                2026-11-28T17:29:16.308429+0200 mx postfix/qmgr[2]: 4Ybc2m1DTzz9sqk: removed\n";
     let o = with_stdin(&["messages", "--json", "-"], log.as_bytes());
-    let ms: Vec<serde_json::Value> = text(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let ms: Vec<serde_json::Value> = text(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(ms[0]["first_seen"], "2026-12-31T23:59:59+00:00");
     assert_eq!(ms[0]["last_seen"], "2027-01-01T00:00:01+00:00");
     assert_eq!(ms[1]["queue_id"], "4Ybc2m1DTzz9sqk");

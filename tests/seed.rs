@@ -19,7 +19,10 @@ fn stdout(o: &Output) -> String {
 }
 
 fn json_lines(o: &Output) -> Vec<serde_json::Value> {
-    stdout(o).lines().map(|l| serde_json::from_str(l).expect("valid JSON line")).collect()
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("valid JSON line"))
+        .collect()
 }
 
 #[test]
@@ -29,7 +32,12 @@ fn every_seed_line_is_understood() {
     let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(s["lines"], 19);
     assert_eq!(s["postfix_lines"], 19);
-    assert_eq!(s["not_understood"], 0, "{}", stdout(&mailtrail(&["stats", "--unparsed", SEED])));
+    assert_eq!(
+        s["not_understood"],
+        0,
+        "{}",
+        stdout(&mailtrail(&["stats", "--unparsed", SEED]))
+    );
 }
 
 #[test]
@@ -37,12 +45,24 @@ fn trace_1a2b3c4d5e_is_sent_via_mail_example_com_and_removed() {
     let o = mailtrail(&["trace", "1A2B3C4D5E", SEED]);
     assert_eq!(o.status.code(), Some(0));
     let text = stdout(&o);
-    assert!(text.starts_with("1A2B3C4D5E  on mailserver  sent"), "{text}");
-    assert!(text.contains("client      example.org[192.168.1.100]"), "{text}");
+    assert!(
+        text.starts_with("1A2B3C4D5E  on mailserver  sent"),
+        "{text}"
+    );
+    assert!(
+        text.contains("client      example.org[192.168.1.100]"),
+        "{text}"
+    );
     assert!(text.contains("message-id  <test@example.com>"), "{text}");
-    assert!(text.contains("relay mail.example.com[203.0.113.1]:25"), "{text}");
+    assert!(
+        text.contains("relay mail.example.com[203.0.113.1]:25"),
+        "{text}"
+    );
     assert!(text.contains("remote queue ID 12345ABCDE"), "{text}");
-    assert!(text.contains("removed     2026-08-15T08:00:03+00:00"), "{text}");
+    assert!(
+        text.contains("removed     2026-08-15T08:00:03+00:00"),
+        "{text}"
+    );
 
     let m = &json_lines(&mailtrail(&["trace", "--json", "1A2B3C4D5E", SEED]))[0];
     assert_eq!(m["queue_id"], "1A2B3C4D5E");
@@ -69,8 +89,14 @@ fn trace_1a2b3c4d5e_is_sent_via_mail_example_com_and_removed() {
 fn trace_5f6g7h8i9j_is_deferred_with_the_450_reply() {
     let o = mailtrail(&["trace", "5F6G7H8I9J", SEED]);
     let text = stdout(&o);
-    assert!(text.starts_with("5F6G7H8I9J  on mailserver  deferred"), "{text}");
-    assert!(text.contains("450 4.7.1 Service unavailable - try again later"), "{text}");
+    assert!(
+        text.starts_with("5F6G7H8I9J  on mailserver  deferred"),
+        "{text}"
+    );
+    assert!(
+        text.contains("450 4.7.1 Service unavailable - try again later"),
+        "{text}"
+    );
     assert!(text.contains("deferred by smtp and still queued"), "{text}");
     let m = &json_lines(&mailtrail(&["trace", "--json", "5F6G7H8I9J", SEED]))[0];
     assert_eq!(m["status"], "deferred");
@@ -82,7 +108,10 @@ fn trace_5f6g7h8i9j_is_deferred_with_the_450_reply() {
 fn trace_9k0l1m2n3o_is_bounced_with_550_and_its_notification() {
     let o = mailtrail(&["trace", "9K0L1M2N3O", SEED]);
     let text = stdout(&o);
-    assert!(text.starts_with("9K0L1M2N3O  on mailserver  bounced"), "{text}");
+    assert!(
+        text.starts_with("9K0L1M2N3O  on mailserver  bounced"),
+        "{text}"
+    );
     assert!(
         text.contains("bounced by smtp for unknown@example.com: mail.example.com[203.0.113.1] said 550 5.1.1 User unknown (in reply to RCPT TO command)"),
         "{text}"
@@ -90,7 +119,10 @@ fn trace_9k0l1m2n3o_is_bounced_with_550_and_its_notification() {
     let m = &json_lines(&mailtrail(&["trace", "--json", "9K0L1M2N3O", SEED]))[0];
     assert_eq!(m["recipients"][0]["dsn"], "5.1.1");
     // The notification names the message's own queue ID: one link, no loop.
-    assert_eq!(m["links"], serde_json::json!([{"kind": "notification", "queue_id": "9K0L1M2N3O"}]));
+    assert_eq!(
+        m["links"],
+        serde_json::json!([{"kind": "notification", "queue_id": "9K0L1M2N3O"}])
+    );
 }
 
 #[test]
@@ -100,8 +132,16 @@ fn trace_by_address_and_message_id() {
     let by_id = json_lines(&mailtrail(&["trace", "--json", "<test@example.com>", SEED]));
     assert_eq!(by_id.len(), 1);
     assert_eq!(by_id[0]["queue_id"], "1A2B3C4D5E");
-    let by_address = json_lines(&mailtrail(&["trace", "--json", "RECIPIENT@example.com", SEED]));
-    let ids: Vec<&str> = by_address.iter().map(|m| m["queue_id"].as_str().unwrap()).collect();
+    let by_address = json_lines(&mailtrail(&[
+        "trace",
+        "--json",
+        "RECIPIENT@example.com",
+        SEED,
+    ]));
+    let ids: Vec<&str> = by_address
+        .iter()
+        .map(|m| m["queue_id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["1A2B3C4D5E", "5F6G7H8I9J"]);
     let o = mailtrail(&["trace", "nobody@nowhere.example", SEED]);
     assert_eq!(o.status.code(), Some(1));
@@ -110,6 +150,17 @@ fn trace_by_address_and_message_id() {
 
 #[test]
 fn trace_raw_shows_the_lines_with_file_and_line_number() {
-    let text = stdout(&mailtrail(&["trace", "--raw", "--no-follow", "1A2B3C4D5E", SEED]));
-    assert!(text.contains("seed.log:10  Aug 15 08:00:03 mailserver postfix/qmgr[12347]: 1A2B3C4D5E: removed"), "{text}");
+    let text = stdout(&mailtrail(&[
+        "trace",
+        "--raw",
+        "--no-follow",
+        "1A2B3C4D5E",
+        SEED,
+    ]));
+    assert!(
+        text.contains(
+            "seed.log:10  Aug 15 08:00:03 mailserver postfix/qmgr[12347]: 1A2B3C4D5E: removed"
+        ),
+        "{text}"
+    );
 }
