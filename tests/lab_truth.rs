@@ -486,9 +486,8 @@ fn compare_message(run: &mut Run, t: &Value) -> usize {
             Some(first),
         );
     }
-    if !mid.is_empty()
-        && !(run.recs[first]["message_id"].is_null() && cleanup_verdict(&run.recs[first]))
-    {
+    let no_mid_line = run.recs[first]["message_id"].is_null() && cleanup_verdict(&run.recs[first]);
+    if !mid.is_empty() && !no_mid_line {
         run.check_s(
             &format!("{label}: message_id"),
             Some(mid.as_str()),

@@ -540,7 +540,11 @@ impl Tracker {
                 break;
             }
             self.pending_order.pop_front();
-            if self.pending_reinjections.get(&id).is_some_and(|&(d, _)| d == deadline) {
+            if self
+                .pending_reinjections
+                .get(&id)
+                .is_some_and(|&(d, _)| d == deadline)
+            {
                 self.pending_reinjections.remove(&id);
             }
         }
@@ -664,14 +668,21 @@ impl Tracker {
         // log is in the input): a handful of direct look-ups, never a scan of the queue.
         let mut places = self.places.clone();
         places.sort_by_key(|&(h, i)| (h != from.host, i != from.instance, h, i));
-        let found = places.into_iter().map(|(host, instance)| MessageKey { host, instance, queue_id: next }).find(|k| {
-            *k != from
-                && self.live.get(k).is_some_and(|m| {
-                    m.origin == Some(Origin::Smtpd)
-                        && (m.first_seen.secs - now).abs() <= window
-                        && !m.links.iter().any(|l| l.kind == LinkKind::ReinjectedFrom)
-                })
-        });
+        let found = places
+            .into_iter()
+            .map(|(host, instance)| MessageKey {
+                host,
+                instance,
+                queue_id: next,
+            })
+            .find(|k| {
+                *k != from
+                    && self.live.get(k).is_some_and(|m| {
+                        m.origin == Some(Origin::Smtpd)
+                            && (m.first_seen.secs - now).abs() <= window
+                            && !m.links.iter().any(|l| l.kind == LinkKind::ReinjectedFrom)
+                    })
+            });
         match found {
             Some(target) => self.link(from, LinkKind::ReinjectedAs, target),
             None => {
