@@ -287,6 +287,10 @@ pub struct Message {
     pub tls: Option<String>,
     /// When the smtpd session that received it connected.
     pub connected_at: Option<Stamp>,
+    /// When that session ended, and its command counts (`ehlo=1 mail=1 rcpt=1 data=1 quit=1
+    /// commands=5`), when the disconnect line came while the message was in flight.
+    pub disconnected_at: Option<Stamp>,
+    pub session_commands: Option<String>,
     /// smtpd's service name (`submission`, `smtps`) when not plain `smtpd`.
     pub service: Option<String>,
     pub uid: Option<u32>,
@@ -328,6 +332,8 @@ impl Message {
             sasl_username: None,
             tls: None,
             connected_at: None,
+            disconnected_at: None,
+            session_commands: None,
             service: None,
             uid: None,
             from: None,

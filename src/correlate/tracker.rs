@@ -15,7 +15,8 @@ use crate::parse::bytes::Endpoint;
 use crate::parse::queue_id::QueueId;
 use crate::text::owned;
 use crate::time::Stamp;
-use std::collections::{HashMap, VecDeque};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 /// How long (log time) an ended message waits for late lines before it is handed on.
@@ -70,6 +71,8 @@ struct Session {
     /// The seed document's `sender=<…>` / `recipient=<…>` illustration lines.
     sender: Option<String>,
     recipients: Vec<String>,
+    /// Messages accepted in this session, told the command counts at disconnect.
+    messages: Vec<MessageKey>,
 }
 
 /// Why a line would start a new life of a queue ID.
@@ -85,19 +88,56 @@ enum Birth {
 }
 
 /// Strings seen again and again (hosts, syslog names, tags) stored once.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Interner {
     ids: HashMap<Vec<u8>, u32>,
     names: Vec<Rc<str>>,
+    raw: Vec<Vec<u8>>,
+    /// The last few strings looked up: (length, id).
+    recent: [(usize, u32); 4],
+    next_slot: usize,
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        Interner {
+            ids: HashMap::default(),
+            names: Vec::new(),
+            raw: Vec::new(),
+            recent: [(usize::MAX, 0); 4],
+            next_slot: 0,
+        }
+    }
 }
 
 impl Interner {
     fn id(&mut self, bytes: &[u8]) -> u32 {
+        // Most lines repeat the previous line's host, syslog name and tag.
+        for &(len, id) in &self.recent {
+            if len == bytes.len() && self.bytes_of(id) == bytes {
+                return id;
+            }
+        }
+        let id = self.lookup(bytes);
+        self.recent[self.next_slot] = (bytes.len(), id);
+        self.next_slot = (self.next_slot + 1) % self.recent.len();
+        id
+    }
+
+    fn bytes_of(&self, id: u32) -> &[u8] {
+        self.raw
+            .get(id as usize)
+            .map(|b| b.as_slice())
+            .unwrap_or(&[])
+    }
+
+    fn lookup(&mut self, bytes: &[u8]) -> u32 {
         if let Some(&id) = self.ids.get(bytes) {
             return id;
         }
         let id = self.names.len() as u32;
         self.names.push(Rc::from(owned(bytes)));
+        self.raw.push(bytes.to_vec());
         self.ids.insert(bytes.to_vec(), id);
         id
     }
@@ -146,10 +186,10 @@ impl Tracker {
         Tracker {
             config,
             strings: Interner::default(),
-            live: HashMap::new(),
+            live: HashMap::default(),
             closing: VecDeque::new(),
-            sessions: HashMap::new(),
-            pending_reinjections: HashMap::new(),
+            sessions: HashMap::default(),
+            pending_reinjections: HashMap::default(),
             pending_order: VecDeque::new(),
             places: Vec::new(),
             ready: VecDeque::new(),
@@ -201,9 +241,17 @@ impl Tracker {
                 };
                 self.sessions.insert(key, session);
             }
-            Event::Disconnect { .. } => {
+            Event::Disconnect { counts, .. } => {
                 let key = self.session_key(ctx);
-                self.sessions.remove(&key);
+                if let Some(session) = self.sessions.remove(&key) {
+                    let counts = owned(counts);
+                    for k in session.messages {
+                        if let Some(m) = self.live.get_mut(&k) {
+                            m.disconnected_at = Some(ctx.time);
+                            m.session_commands = Some(counts.clone());
+                        }
+                    }
+                }
             }
             Event::Helo { name } => {
                 let key = self.session_key(ctx);
@@ -240,12 +288,15 @@ impl Tracker {
                 ..
             } => {
                 let skey = self.session_key(ctx);
-                let session = self.sessions.get(&skey).cloned();
                 let key = MessageKey {
                     host,
                     instance,
                     queue_id,
                 };
+                let session = self.sessions.get_mut(&skey).map(|s| {
+                    s.messages.push(key);
+                    s.clone()
+                });
                 let m = self.message(key, ctx, Birth::Origin);
                 m.origin = Some(Origin::Smtpd);
                 m.client = Some(peer(client));

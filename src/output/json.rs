@@ -13,6 +13,13 @@ struct ClientJson<'a> {
 }
 
 #[derive(Serialize)]
+struct SessionJson<'a> {
+    connected_at: Option<String>,
+    disconnected_at: Option<String>,
+    commands: Option<&'a str>,
+}
+
+#[derive(Serialize)]
 struct DelaysJson {
     before_qmgr: f64,
     in_qmgr: f64,
@@ -152,6 +159,7 @@ struct MessageJson<'a> {
     sasl_method: Option<&'a str>,
     sasl_username: Option<&'a str>,
     tls: Option<&'a str>,
+    session: Option<SessionJson<'a>>,
     uid: Option<u32>,
     from: Option<&'a str>,
     size: Option<u64>,
@@ -188,6 +196,11 @@ pub fn message(m: &Message) -> String {
         sasl_method: m.sasl_method.as_deref(),
         sasl_username: m.sasl_username.as_deref(),
         tls: m.tls.as_deref(),
+        session: m.connected_at.map(|c| SessionJson {
+            connected_at: Some(c.rfc3339()),
+            disconnected_at: m.disconnected_at.map(|d| d.rfc3339()),
+            commands: m.session_commands.as_deref(),
+        }),
         uid: m.uid,
         from: m.from.as_deref(),
         size: m.size,

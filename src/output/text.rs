@@ -143,10 +143,17 @@ pub fn trace(m: &Message, style: &Style) -> String {
             if let Some(tls) = &m.tls {
                 let _ = write!(s, "  tls {}", t(tls));
             }
-            if let Some(at) = m.connected_at {
-                let _ = write!(s, "  connected {}", at.rfc3339());
-            }
             label(&mut out, style, "client", &s);
+            if let Some(at) = m.connected_at {
+                let mut session = format!("connected {}", at.rfc3339());
+                if let Some(end) = m.disconnected_at {
+                    let _ = write!(session, ", disconnected {}", end.rfc3339());
+                }
+                if let Some(c) = &m.session_commands {
+                    let _ = write!(session, " ({})", t(c));
+                }
+                label(&mut out, style, "session", &session);
+            }
         }
         (None, Some(crate::correlate::Origin::Pickup)) => {
             let uid = m.uid.map(|u| format!(" (uid {u})")).unwrap_or_default();

@@ -52,15 +52,26 @@ pub fn parse_u64(text: &[u8]) -> Option<u64> {
 
 /// Parses a decimal like `0.15`, `3`, `72` (Postfix delays) into seconds.
 pub fn parse_seconds(text: &[u8]) -> Option<f64> {
-    let digits_and_one_dot = !text.is_empty()
-        && text.len() <= 24
-        && text.iter().all(|b| b.is_ascii_digit() || *b == b'.')
-        && text.iter().filter(|&&b| b == b'.').count() <= 1;
-    if !digits_and_one_dot {
+    if text.is_empty() || text.len() > 18 {
         return None;
     }
-    // Correctly rounded, so `2.97` reads back as `2.97`.
-    std::str::from_utf8(text).ok()?.parse().ok()
+    let mut mantissa: u64 = 0;
+    let mut scale: Option<u32> = None;
+    for &b in text {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(b - b'0');
+                if let Some(s) = scale.as_mut() {
+                    *s += 1;
+                }
+            }
+            b'.' if scale.is_none() => scale = Some(0),
+            _ => return None,
+        }
+    }
+    // Both operands are exact (at most 17 digits), so the one division is correctly rounded:
+    // `2.97` reads back as 2.97.
+    Some(mantissa as f64 / 10f64.powi(scale.unwrap_or(0) as i32))
 }
 
 /// The value of `key<...>` (e.g. `from=<`, `to=<`): the text between the opening `<` and the

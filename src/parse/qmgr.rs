@@ -1,6 +1,6 @@
 //! qmgr(8): a message enters the active queue, is returned to sender on expiry, is removed.
 
-use super::bytes::{angle_field, parse_u64, plain_field, strip};
+use super::bytes::{angle_value, parse_u64, strip};
 use super::queue_id::{lead, Lead};
 use crate::event::{DeliveryStatus, Event};
 
@@ -21,25 +21,44 @@ pub fn parse(text: &[u8]) -> Option<Event<'_>> {
         // qmgr itself logs deliveries it decides without an agent (suspended transports).
         return super::delivery::parse_delivery(queue_id, rest);
     }
-    strip(rest, b"from=")?;
-    // Some logs (old versions, hand edits) drop the angle brackets.
-    let from = angle_field(rest, b"from=<").or_else(|| plain_field(rest, b"from="))?;
-    if let Some(status) = plain_field(rest, b"status=") {
-        let status = DeliveryStatus::parse(status)?;
+    let after = strip(rest, b"from=")?;
+    // One pass, left to right: `from=<s>, size=N, nrcpt=N (queue active)` or
+    // `from=<s>, status=expired, returned to sender`.
+    let (from, tail) = match after.strip_prefix(b"<") {
+        Some(inner) => angle_value(inner),
+        // Some logs (old versions, hand edits) drop the angle brackets.
+        None => {
+            let end = memchr::memchr(b',', after).unwrap_or(after.len());
+            (&after[..end], &after[end..])
+        }
+    };
+    let tail = tail.strip_prefix(b", ").unwrap_or(tail);
+    if let Some(status) = strip(tail, b"status=") {
+        let word = &status[..status
+            .iter()
+            .position(|&b| b == b',' || b == b' ')
+            .unwrap_or(status.len())];
         return Some(Event::ReturnedToSender {
             queue_id,
             from,
-            status,
+            status: DeliveryStatus::parse(word)?,
         });
+    }
+    let mut size = None;
+    let mut nrcpt = None;
+    for field in tail.split(|&b| b == b',' || b == b' ') {
+        if let Some(v) = strip(field, b"size=") {
+            size = parse_u64(v);
+        } else if let Some(v) = strip(field, b"nrcpt=") {
+            nrcpt = parse_u64(v).and_then(|n| u32::try_from(n).ok());
+        }
     }
     Some(Event::QueueActive {
         queue_id,
         from,
-        size: plain_field(rest, b"size=").and_then(parse_u64),
-        nrcpt: plain_field(rest, b"nrcpt=")
-            .and_then(parse_u64)
-            .and_then(|n| u32::try_from(n).ok()),
-        deferred_queue: rest.ends_with(b"(queue deferred)"),
+        size,
+        nrcpt,
+        deferred_queue: tail.ends_with(b"(queue deferred)"),
     })
 }
 
@@ -68,6 +87,18 @@ mod tests {
                 deferred_queue: true,
                 ..
             })
+        ));
+    }
+
+    #[test]
+    fn from_without_brackets_and_null_sender() {
+        assert!(matches!(
+            parse(b"ED373F8043E: from=rory@rory-dev.localdomain, size=270, nrcpt=1 (queue active)"),
+            Some(Event::QueueActive { from, size: Some(270), .. }) if from == b"rory@rory-dev.localdomain"
+        ));
+        assert!(matches!(
+            parse(b"6B3A2BC257: from=<>, status=expired, returned to sender"),
+            Some(Event::ReturnedToSender { from, status: DeliveryStatus::Expired, .. }) if from.is_empty()
         ));
     }
 

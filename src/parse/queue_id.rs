@@ -72,7 +72,8 @@ pub enum Lead {
 
 /// Splits `QUEUEID: rest` or `NOQUEUE: rest`; the ID must stand first and be followed by `: `.
 pub fn lead(text: &[u8]) -> (Lead, &[u8]) {
-    let Some(colon) = text.iter().take(MAX + 1).position(|&b| b == b':') else {
+    let head = &text[..text.len().min(MAX + 1)];
+    let Some(colon) = memchr::memchr(b':', head) else {
         return (Lead::None, text);
     };
     if text.get(colon + 1) != Some(&b' ') {
