@@ -869,8 +869,11 @@ class Lab:
                         rec["reply_code"] = int(reply[:3])
                         rec["dsn"] = reply.split()[1]
                         rec["reply"] = reply
+                        # smtpd opens the queue file at the first accepted RCPT: a reject
+                        # before that is logged as NOQUEUE, after it with the queue ID
+                        earlier = m["rcpts_submitted"][:m["rcpts_submitted"].index(rcpt)]
                         rec["noqueue"] = stage == "RCPT" and not any(
-                            v.startswith("2") for v in m["smtp_replies"]["rcpt"].values())
+                            m["smtp_replies"]["rcpt"].get(x, "").startswith("2") for x in earlier)
                         rejected_stage = stage
                 elif status == "sent":
                     if route == "local":
