@@ -273,19 +273,28 @@ impl Tracker {
                     }
                 }
             }
-            Event::Interrupted { stage, .. } if matches!(stage, b"MAIL" | b"RCPT" | b"DATA" | b"BDAT") => {
+            Event::Interrupted { stage, .. }
+                if matches!(stage, b"MAIL" | b"RCPT" | b"DATA" | b"BDAT") =>
+            {
                 // The client went away in the middle of a transaction: smtpd aborts it and
                 // cleanup throws the queue file away, logging nothing more about it. Before
                 // DATA no content (no message-id) can have reached cleanup.
                 let skey = self.session_key(ctx);
-                let last = self.sessions.get(&skey).and_then(|s| s.messages.last().copied());
+                let last = self
+                    .sessions
+                    .get(&skey)
+                    .and_then(|s| s.messages.last().copied());
                 if let Some(key) = last {
                     if let Some(m) = self.live.get_mut(&key) {
                         let in_data = matches!(stage, b"DATA" | b"BDAT");
-                        if m.ending.is_none() && m.nrcpt.is_none() && (in_data || m.message_id.is_none()) {
+                        if m.ending.is_none()
+                            && m.nrcpt.is_none()
+                            && (in_data || m.message_id.is_none())
+                        {
                             m.ending = Some(Ending::Abandoned);
                             m.ended_at = Some(ctx.time);
-                            m.problems.push((ctx.time, format!("client lost during {}", owned(stage))));
+                            m.problems
+                                .push((ctx.time, format!("client lost during {}", owned(stage))));
                             self.schedule_close(key, ctx.time);
                         }
                     }
