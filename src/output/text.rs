@@ -101,6 +101,24 @@ fn label(out: &mut String, style: &Style, name: &str, value: &str) {
     let _ = writeln!(out, "  {} {}", style.bold(&format!("{name:<11}")), value);
 }
 
+/// What made a message that Postfix wrote itself.
+fn made_by(m: &Message) -> String {
+    use crate::correlate::LinkKind;
+    for l in &m.links {
+        match l.kind {
+            LinkKind::NotificationOf => {
+                let kind = l.detail.unwrap_or("delivery");
+                return format!("Postfix: the {kind} notification about {}", l.queue_id);
+            }
+            LinkKind::ForwardedFrom => {
+                return format!("Postfix: a forwarded copy of {}", l.queue_id)
+            }
+            _ => {}
+        }
+    }
+    "Postfix itself (a notification or a forward)".to_string()
+}
+
 /// The whole trace of one message.
 pub fn trace(m: &Message, style: &Style) -> String {
     let mut out = String::new();
@@ -173,12 +191,7 @@ pub fn trace(m: &Message, style: &Style) -> String {
             label(&mut out, style, "submitted", &how);
         }
         (None, Some(crate::correlate::Origin::Internal)) => {
-            label(
-                &mut out,
-                style,
-                "made by",
-                "Postfix itself (notification or forward)",
-            );
+            label(&mut out, style, "made by", &made_by(m));
         }
         _ => {}
     }

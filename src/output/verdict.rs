@@ -55,7 +55,15 @@ pub fn verdict(m: &Message) -> Vec<String> {
         ),
         _ => {}
     }
-    for r in &m.recipients {
+    // Worst first: failures, then what is still waiting, then what went well.
+    let mut recipients: Vec<&Recipient> = m.recipients.iter().collect();
+    recipients.sort_by_key(|r| match r.status {
+        s if crate::select::is_failure(s) => 0,
+        RecipientStatus::SENT
+        | RecipientStatus::Delivery(crate::event::DeliveryStatus::Deliverable) => 2,
+        _ => 1,
+    });
+    for r in recipients {
         let sentence = match r.status {
             RecipientStatus::SENT => {
                 let via = r
