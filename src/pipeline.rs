@@ -2,6 +2,11 @@
 //!
 //! One pass over the bytes. Consumers implement `Sink`, as ripgrep's printers do: they see each
 //! line (parsed) and each finished message, and say whether to go on.
+//!
+//! Two halves: parsing (read, split, envelope, event, timestamp) needs nothing but the line
+//! and its source's clock; correlating needs every line in order. With two threads or more the
+//! parsing half runs ahead on its own thread, handing over chunks of parsed lines that borrow
+//! the chunk's bytes; with one, both halves run in turn on the caller's thread.
 
 use crate::correlate::{LineContext, Message, Tracker, TrackerConfig, TrackerCounts};
 use crate::input::{InputError, Source};
@@ -12,6 +17,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use std::rc::Rc;
+use std::sync::mpsc;
 
 /// One line as read and parsed, for consumers that look at lines.
 pub struct LineView<'a> {
@@ -55,6 +61,8 @@ pub struct Options {
     pub time: TimeSettings,
     pub syslog_names: Vec<String>,
     pub tracker: TrackerConfig,
+    /// 1: everything on the caller's thread; 2 or more: parsing on a thread of its own.
+    pub threads: usize,
 }
 
 pub struct Outcome {
@@ -67,14 +75,134 @@ pub struct Outcome {
     pub sources: Vec<String>,
 }
 
+/// One line after parsing, before correlating.
+pub struct ParsedLine<'a> {
+    pub raw: &'a [u8],
+    pub line_number: u64,
+    pub parsed: Parsed<'a>,
+    /// `None` when the line has no envelope or an impossible date.
+    pub time: Option<Stamp>,
+}
+
+/// The parsing half for one source: the parser and the source's clock (the year of syslog
+/// stamps depends on the lines before).
+struct SourceParser<'p> {
+    parser: &'p LineParser,
+    clock: Clock,
+}
+
+impl SourceParser<'_> {
+    fn parse<'a>(&mut self, raw: &'a [u8], line_number: u64) -> ParsedLine<'a> {
+        let parsed = self.parser.parse(raw);
+        let time = match &parsed {
+            Parsed::Postfix { envelope, .. } => self.clock.resolve(envelope.stamp),
+            _ => None,
+        };
+        ParsedLine {
+            raw,
+            line_number,
+            parsed,
+            time,
+        }
+    }
+}
+
+/// The correlating half: counts every line, feeds the tracker, hands lines and finished
+/// messages to the sink.
+struct Correlator<'s> {
+    tracker: Tracker,
+    stats: LineStats,
+    sink: &'s mut dyn Sink,
+}
+
+impl Correlator<'_> {
+    fn line(&mut self, source: &Rc<str>, line: &ParsedLine<'_>) -> ControlFlow<()> {
+        let stats = &mut self.stats;
+        stats.lines += 1;
+        match &line.parsed {
+            Parsed::Malformed => stats.malformed += 1,
+            Parsed::Foreign { envelope } => {
+                stats.other_program_lines += 1;
+                count(&mut stats.other_programs, envelope.program.syslog_name);
+            }
+            Parsed::Postfix { envelope, event } => {
+                stats.postfix_lines += 1;
+                match (event, line.time) {
+                    (Some(event), Some(time)) => {
+                        stats.understood += 1;
+                        *stats.events.entry(event.kind()).or_default() += 1;
+                        let ctx = LineContext {
+                            time,
+                            envelope,
+                            source,
+                            line_number: line.line_number,
+                            raw: line.raw,
+                        };
+                        self.tracker.observe(&ctx, event);
+                    }
+                    (_, time) => {
+                        if time.is_none() {
+                            stats.bad_timestamps += 1;
+                        }
+                        stats.not_understood += 1;
+                        count(&mut stats.not_understood_by_daemon, envelope.program.daemon);
+                    }
+                }
+            }
+        }
+        let view = LineView {
+            source,
+            line_number: line.line_number,
+            raw: line.raw,
+            parsed: &line.parsed,
+            time: line.time,
+        };
+        self.sink.line(&view)?;
+        self.drain()
+    }
+
+    fn drain(&mut self) -> ControlFlow<()> {
+        while let Some(m) = self.tracker.next_ready() {
+            self.sink.message(m)?;
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn finish(mut self, errors: Vec<InputError>, stopped: bool, sources: &[Source]) -> Outcome {
+        let mut stopped = stopped;
+        if !stopped {
+            self.tracker.finish();
+            stopped = self.drain().is_break();
+        }
+        Outcome {
+            stats: self.stats,
+            counts: self.tracker.counts().clone(),
+            errors,
+            stopped,
+            sources: sources.iter().map(|s| s.name.clone()).collect(),
+        }
+    }
+}
+
 /// Reads every source in order through one tracker into `sink`.
 pub fn run(sources: &[Source], options: &Options, sink: &mut dyn Sink) -> Outcome {
+    let correlator = Correlator {
+        tracker: Tracker::new(options.tracker.clone()),
+        stats: LineStats::default(),
+        sink,
+    };
+    if options.threads <= 1 {
+        run_inline(sources, options, correlator)
+    } else {
+        run_threaded(sources, options, correlator)
+    }
+}
+
+fn run_inline(sources: &[Source], options: &Options, mut correlator: Correlator<'_>) -> Outcome {
     let parser = LineParser::new(&options.syslog_names);
-    let mut tracker = Tracker::new(options.tracker.clone());
-    let mut stats = LineStats::default();
+    let now = jiff::Timestamp::now();
     let mut errors = Vec::new();
     let mut stopped = false;
-    let now = jiff::Timestamp::now();
     'sources: for source in sources {
         let mut reader = match source.open() {
             Ok(r) => r,
@@ -84,11 +212,14 @@ pub fn run(sources: &[Source], options: &Options, sink: &mut dyn Sink) -> Outcom
             }
         };
         let name: Rc<str> = Rc::from(source.name.as_str());
-        let mut clock = Clock::new(&options.time, source.mtime.unwrap_or(now));
+        let mut half = SourceParser {
+            parser: &parser,
+            clock: Clock::new(&options.time, source.mtime.unwrap_or(now)),
+        };
         let mut line_number = 0u64;
         loop {
-            let line = match reader.next_line() {
-                Ok(Some(line)) => line,
+            let raw = match reader.next_line() {
+                Ok(Some(raw)) => raw,
                 Ok(None) => break,
                 Err(e) => {
                     errors.push(e);
@@ -96,87 +227,168 @@ pub fn run(sources: &[Source], options: &Options, sink: &mut dyn Sink) -> Outcom
                 }
             };
             line_number += 1;
-            let flow = one_line(
-                line,
-                line_number,
-                &name,
-                &parser,
-                &mut clock,
-                &mut tracker,
-                &mut stats,
-                sink,
-            );
-            if flow.is_break() || drain(&mut tracker, sink).is_break() {
+            let line = half.parse(raw, line_number);
+            if correlator.line(&name, &line).is_break() {
                 stopped = true;
                 break 'sources;
             }
         }
     }
-    if !stopped {
-        tracker.finish();
-        stopped = drain(&mut tracker, sink).is_break();
-    }
-    Outcome {
-        stats,
-        counts: tracker.counts().clone(),
-        errors,
-        stopped,
-        sources: sources.iter().map(|s| s.name.clone()).collect(),
-    }
+    correlator.finish(errors, stopped, sources)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn one_line(
-    line: &[u8],
-    line_number: u64,
-    source: &Rc<str>,
-    parser: &LineParser,
-    clock: &mut Clock,
-    tracker: &mut Tracker,
-    stats: &mut LineStats,
-    sink: &mut dyn Sink,
-) -> ControlFlow<()> {
-    stats.lines += 1;
-    let parsed = parser.parse(line);
-    let mut time = None;
-    match &parsed {
-        Parsed::Malformed => stats.malformed += 1,
-        Parsed::Foreign { envelope } => {
-            stats.other_program_lines += 1;
-            count(&mut stats.other_programs, envelope.program.syslog_name);
-        }
-        Parsed::Postfix { envelope, event } => {
-            stats.postfix_lines += 1;
-            time = clock.resolve(envelope.stamp);
-            match (event, time) {
-                (Some(event), Some(t)) => {
-                    stats.understood += 1;
-                    *stats.events.entry(event.kind()).or_default() += 1;
-                    let ctx = LineContext {
-                        time: t,
-                        envelope,
-                        source,
-                        line_number,
-                        raw: line,
-                    };
-                    tracker.observe(&ctx, event);
-                }
-                (_, t) => {
-                    if t.is_none() {
-                        stats.bad_timestamps += 1;
+/// The bytes of a run of consecutive lines of one source.
+struct ChunkBytes {
+    source: usize,
+    first_line: u64,
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+type ParsedLines<'a> = Vec<ParsedLine<'a>>;
+
+self_cell::self_cell!(
+    /// A chunk of lines with their parse, which borrows the chunk's bytes.
+    struct ParsedChunk {
+        owner: ChunkBytes,
+        #[covariant]
+        dependent: ParsedLines,
+    }
+);
+
+enum Handover {
+    Lines(ParsedChunk),
+    Error(InputError),
+}
+
+/// Lines per chunk: large enough to make the hand-over cheap, small enough to keep memory low.
+const CHUNK_LINES: usize = 2048;
+/// Chunks in flight between the threads.
+const CHUNKS_AHEAD: usize = 4;
+
+fn run_threaded(sources: &[Source], options: &Options, mut correlator: Correlator<'_>) -> Outcome {
+    let (tx, rx) = mpsc::sync_channel::<Handover>(CHUNKS_AHEAD);
+    let parser = LineParser::new(&options.syslog_names);
+    let time = options.time.clone();
+    let owned_sources: Vec<Source> = sources.to_vec();
+    let reader = std::thread::spawn(move || parse_sources(&owned_sources, &parser, &time, &tx));
+    let names: Vec<Rc<str>> = sources.iter().map(|s| Rc::from(s.name.as_str())).collect();
+    let mut errors = Vec::new();
+    let mut stopped = false;
+    'chunks: for handover in rx.iter() {
+        match handover {
+            Handover::Error(e) => errors.push(e),
+            Handover::Lines(chunk) => {
+                let name = &names[chunk.borrow_owner().source];
+                for line in chunk.borrow_dependent() {
+                    if correlator.line(name, line).is_break() {
+                        stopped = true;
+                        break 'chunks;
                     }
-                    stats.not_understood += 1;
-                    count(&mut stats.not_understood_by_daemon, envelope.program.daemon);
                 }
             }
         }
     }
-    sink.line(&LineView {
-        source,
-        line_number,
-        raw: line,
-        parsed: &parsed,
-        time,
+    // Dropping the receiver makes the parsing thread's next hand-over fail: it stops.
+    drop(rx);
+    let _ = reader.join();
+    correlator.finish(errors, stopped, sources)
+}
+
+/// The parsing thread: reads and parses every source, hands over chunks in order.
+fn parse_sources(
+    sources: &[Source],
+    parser: &LineParser,
+    time: &TimeSettings,
+    tx: &mpsc::SyncSender<Handover>,
+) {
+    let now = jiff::Timestamp::now();
+    for (index, source) in sources.iter().enumerate() {
+        let mut reader = match source.open() {
+            Ok(r) => r,
+            Err(e) => {
+                if tx.send(Handover::Error(e)).is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
+        let mut half = SourceParser {
+            parser,
+            clock: Clock::new(time, source.mtime.unwrap_or(now)),
+        };
+        let mut chunk = ChunkBytes {
+            source: index,
+            first_line: 1,
+            bytes: Vec::new(),
+            ends: Vec::new(),
+        };
+        let mut line_number = 0u64;
+        loop {
+            match reader.next_line() {
+                Ok(Some(raw)) => {
+                    line_number += 1;
+                    chunk.bytes.extend_from_slice(raw);
+                    chunk.ends.push(chunk.bytes.len());
+                    if chunk.ends.len() < CHUNK_LINES {
+                        continue;
+                    }
+                    let next = ChunkBytes {
+                        source: index,
+                        first_line: line_number + 1,
+                        bytes: Vec::with_capacity(chunk.bytes.len()),
+                        ends: Vec::with_capacity(CHUNK_LINES),
+                    };
+                    let full = std::mem::replace(&mut chunk, next);
+                    if tx
+                        .send(Handover::Lines(parse_chunk(full, &mut half)))
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let full = std::mem::replace(
+                        &mut chunk,
+                        ChunkBytes {
+                            source: index,
+                            first_line: 0,
+                            bytes: Vec::new(),
+                            ends: Vec::new(),
+                        },
+                    );
+                    if tx
+                        .send(Handover::Lines(parse_chunk(full, &mut half)))
+                        .is_err()
+                        || tx.send(Handover::Error(e)).is_err()
+                    {
+                        return;
+                    }
+                    break;
+                }
+            }
+        }
+        if !chunk.ends.is_empty()
+            && tx
+                .send(Handover::Lines(parse_chunk(chunk, &mut half)))
+                .is_err()
+        {
+            return;
+        }
+    }
+}
+
+fn parse_chunk(bytes: ChunkBytes, half: &mut SourceParser<'_>) -> ParsedChunk {
+    ParsedChunk::new(bytes, |owner| {
+        let mut start = 0;
+        let mut lines = Vec::with_capacity(owner.ends.len());
+        for (i, &end) in owner.ends.iter().enumerate() {
+            let raw = owner.bytes.get(start..end).unwrap_or(&[]);
+            lines.push(half.parse(raw, owner.first_line + i as u64));
+            start = end;
+        }
+        lines
     })
 }
 
@@ -186,11 +398,4 @@ fn count(map: &mut BTreeMap<String, u64>, key: &[u8]) {
         Some(n) => *n += 1,
         None => *map.entry(owned(key)).or_default() += 1,
     }
-}
-
-fn drain(tracker: &mut Tracker, sink: &mut dyn Sink) -> ControlFlow<()> {
-    while let Some(m) = tracker.next_ready() {
-        sink.message(m)?;
-    }
-    ControlFlow::Continue(())
 }

@@ -307,3 +307,16 @@ fn year_rollover_and_rfc3339_offsets() {
     assert_eq!(ms[1]["queue_id"], "4Ybc2m1DTzz9sqk");
     assert_eq!(ms[1]["first_seen"], "2026-11-28T17:29:16.308429+02:00");
 }
+
+#[test]
+fn one_thread_and_two_threads_tell_the_same() {
+    let log = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/postlogd.log");
+    let one = run(&["--threads", "1", "messages", "--json", log]);
+    let two = run(&["--threads", "2", "messages", "--json", log]);
+    assert_eq!(one.status.code(), Some(0));
+    assert!(text(&one.stdout).lines().count() > 400);
+    assert_eq!(text(&one.stdout), text(&two.stdout));
+    let one = run(&["--threads", "1", "stats", "--json", log]);
+    let two = run(&["--threads", "2", "stats", "--json", log]);
+    assert_eq!(text(&one.stdout), text(&two.stdout));
+}

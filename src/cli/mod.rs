@@ -69,6 +69,10 @@ struct GlobalArgs {
     /// When to colour the output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     color: ColorChoice,
+    /// Threads to use: 1 reads, parses and correlates on one thread; 2 or more parse on a
+    /// thread of their own (default: 2 where the machine has two cores or more).
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -234,6 +238,9 @@ impl GlobalArgs {
                     keep_raw,
                     ..TrackerConfig::default()
                 },
+                threads: self.threads.unwrap_or_else(|| {
+                    std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
+                }),
             },
             style: Style {
                 color: use_color(self.color),

@@ -340,9 +340,17 @@ impl Tracker {
                     instance,
                     queue_id,
                 };
+                // What the session told so far; the seed's sender/recipient lines belong to
+                // this transaction and move with it.
                 let session = self.sessions.get_mut(&skey).map(|s| {
                     s.messages.push(key);
-                    s.clone()
+                    (
+                        s.connected_at,
+                        s.helo.clone(),
+                        s.tls.clone(),
+                        s.sender.take(),
+                        std::mem::take(&mut s.recipients),
+                    )
                 });
                 let m = self.message(key, ctx, Birth::Origin);
                 m.origin = Some(Origin::Smtpd);
@@ -352,14 +360,14 @@ impl Tracker {
                 if !env.program.service.is_empty() {
                     m.service = Some(owned(env.program.service));
                 }
-                if let Some(s) = session {
-                    m.connected_at = s.connected_at;
-                    m.helo = m.helo.take().or(s.helo);
-                    m.tls = s.tls;
+                if let Some((connected_at, helo, tls, sender, recipients)) = session {
+                    m.connected_at = connected_at;
+                    m.helo = m.helo.take().or(helo);
+                    m.tls = tls;
                     if m.from.is_none() {
-                        m.from = s.sender;
+                        m.from = sender;
                     }
-                    for to in &s.recipients {
+                    for to in &recipients {
                         m.recipient_mut(to, None);
                     }
                 }
