@@ -8,6 +8,7 @@ pub mod cli;
 pub mod correlate;
 pub mod envelope;
 pub mod event;
+pub mod explain;
 pub mod input;
 pub mod output;
 pub mod parse;
