@@ -16,6 +16,7 @@ const SOURCES: &[&str] = &[
     include_str!("events.rs"),
     include_str!("lifecycle.rs"),
     include_str!("daemons.rs"),
+    include_str!("../cli/explain.rs"),
 ];
 
 /// Classes made in code rather than from a reply's words.
