@@ -258,6 +258,11 @@ pub fn explain(cat: &Catalog, envelope: &Envelope<'_>, event: &Event<'_>) -> Exp
                 b.extra("said", owned(said));
                 b.main("problem.host_said");
                 reply_notes(&mut b, &owned(said), None);
+            } else if let Some((host, said)) = refused_to_talk(&t) {
+                b.extra("remote", host);
+                b.extra("said", said.clone());
+                b.main("problem.refused_talk");
+                reply_notes(&mut b, &said, None);
             } else {
                 b.main(problem_key(text));
             }
@@ -378,6 +383,15 @@ pub(crate) fn seconds(x: f64) -> String {
     } else {
         format!("{x}")
     }
+}
+
+/// `host H refused to talk to me: 421 …` → (`H`, `421 …`): a server that refused the session in
+/// its greeting.
+fn refused_to_talk(text: &str) -> Option<(String, String)> {
+    const WORDS: &str = " refused to talk to me: ";
+    let at = text.find(WORDS)?;
+    let host = text[..at].strip_prefix("host ").unwrap_or(&text[..at]);
+    Some((host.to_string(), text[at + WORDS.len()..].to_string()))
 }
 
 /// The class's cause and fix.
@@ -507,7 +521,7 @@ fn delivery(b: &mut Builder<'_>, d: &Delivery<'_>) {
             } else if relay_is_host {
                 "delivery.sent.remote"
             } else {
-                "delivery.sent.other"
+                "delivery.sent.via"
             }
         }
         DeliveryStatus::Deferred => "delivery.deferred",
@@ -528,12 +542,7 @@ fn delivery(b: &mut Builder<'_>, d: &Delivery<'_>) {
         b.extra("said", owned(said));
         b.detail("reply.remote_said");
         reply_notes(b, &owned(said), recorded.as_deref());
-    } else if let Some(at) = reply.find(" refused to talk to me: ") {
-        let host = reply[..at]
-            .strip_prefix("host ")
-            .unwrap_or(&reply[..at])
-            .to_string();
-        let said = reply[at + " refused to talk to me: ".len()..].to_string();
+    } else if let Some((host, said)) = refused_to_talk(&reply) {
         b.extra("remote", host);
         b.extra("said", said.clone());
         b.detail("reply.refused_talk");
