@@ -102,7 +102,7 @@ pub const ENTRIES: &[(&str, &str)] = &[
     ("delivery.bounced", "{daemon} gave up on <{to}> (message {queue_id}): the failure is permanent (status=bounced). Postfix returns a non-delivery report (a bounce) to the sender, and this recipient is not tried again."),
     ("delivery.expired", "Message {queue_id} for <{to}> could not be delivered before maximal_queue_lifetime ran out (status=expired): Postfix gives up and returns it to the sender."),
     ("delivery.force_expired", "Message {queue_id} for <{to}> was expired by the administrator with postsuper -e (status=force-expired): Postfix stops trying and returns it to the sender."),
-    ("delivery.undeliverable", "An address check (sendmail -bv, or address verification for reject_unverified_*) found <{to}> undeliverable: {reply}. No real mail was sent; this was a probe."),
+    ("delivery.undeliverable", "An address check (sendmail -bv, or address verification for reject_unverified_*) found <{to}> undeliverable. No real mail was sent; this was a probe, and its answer explains why."),
     ("delivery.deliverable", "An address check (sendmail -bv, or address verification) found <{to}> deliverable[[ via {relay}]]. No real mail was sent; this was a probe."),
     ("delivery.orig_to", "The address was originally <{orig_to}>; an alias, virtual or canonical mapping rewrote it to <{to}>."),
     ("reply.remote_said", "The receiving server {remote} answered: {said}"),

@@ -102,7 +102,7 @@ pub const ENTRIES: &[(&str, &str)] = &[
     ("delivery.bounced", "{daemon} は <{to}> への配送をあきらめました (メール {queue_id})。恒久的な失敗です (status=bounced)。Postfix は送信者に不達通知 (バウンス) を返し、この受信者には二度と配送を試みません。"),
     ("delivery.expired", "メール {queue_id} は maximal_queue_lifetime を過ぎても <{to}> に配送できませんでした (status=expired)。Postfix は配送をあきらめ、送信者に返します。"),
     ("delivery.force_expired", "メール {queue_id} (<{to}> 宛て) は管理者が postsuper -e で期限切れにしました (status=force-expired)。Postfix は配送をやめ、送信者に返します。"),
-    ("delivery.undeliverable", "アドレス確認 (sendmail -bv、または reject_unverified_* のためのアドレス検証) で、<{to}> は配送できないと分かりました: {reply}。実際のメールは送られておらず、確認のための試験です。"),
+    ("delivery.undeliverable", "アドレス確認 (sendmail -bv、または reject_unverified_* のためのアドレス検証) で、<{to}> は配送できないと分かりました。実際のメールは送られておらず、確認のための試験です。理由は以下の応答のとおりです。"),
     ("delivery.deliverable", "アドレス確認 (sendmail -bv、またはアドレス検証) で、<{to}> は[[ {relay} 経由で]]配送できると分かりました。実際のメールは送られておらず、確認のための試験です。"),
     ("delivery.orig_to", "元の宛先は <{orig_to}> でした。エイリアス、virtual、canonical のいずれかの変換で <{to}> に書き換えられています。"),
     ("reply.remote_said", "受信側のサーバー {remote} の応答: {said}"),
