@@ -25,7 +25,9 @@ fn parse_each_kind(c: &mut Criterion) {
     let parser = LineParser::default();
     let mut group = c.benchmark_group("parse");
     for (name, line) in LINES {
-        group.bench_function(*name, |b| b.iter(|| black_box(parser.parse(black_box(line.as_bytes())))));
+        group.bench_function(*name, |b| {
+            b.iter(|| black_box(parser.parse(black_box(line.as_bytes()))))
+        });
     }
     group.finish();
 }

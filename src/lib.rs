@@ -2,12 +2,14 @@
 //!
 //! The pipeline is visible in the modules: `input` (bytes from files, rotated sets,
 //! compressed copies, stdin, the journal) → `envelope` + `parse` (one typed `Event` per line)
-//! → `correlate` (messages, sessions, links) → consumers in `output` and `cli`.
+//! → `correlate` (messages, sessions, links) → consumers in `output` and `cli`; `explain` says
+//! what each line means, in English or Japanese.
 
 pub mod cli;
 pub mod correlate;
 pub mod envelope;
 pub mod event;
+pub mod explain;
 pub mod input;
 pub mod output;
 pub mod parse;

@@ -97,7 +97,7 @@ fn trace_5f6g7h8i9j_is_deferred_with_the_450_reply() {
         text.contains("450 4.7.1 Service unavailable - try again later"),
         "{text}"
     );
-    assert!(text.contains("deferred by smtp and still queued"), "{text}");
+    assert!(text.contains("Deferred for <recipient@example.com> by smtp and still in the queue (failed attempts: 1)"), "{text}");
     let m = &json_lines(&mailtrail(&["trace", "--json", "5F6G7H8I9J", SEED]))[0];
     assert_eq!(m["status"], "deferred");
     assert_eq!(m["removed"], false);
@@ -113,7 +113,7 @@ fn trace_9k0l1m2n3o_is_bounced_with_550_and_its_notification() {
         "{text}"
     );
     assert!(
-        text.contains("bounced by smtp for unknown@example.com: mail.example.com[203.0.113.1] said 550 5.1.1 User unknown (in reply to RCPT TO command)"),
+        text.contains("Bounced by smtp for <unknown@example.com>: mail.example.com[203.0.113.1] said 550 5.1.1 User unknown (in reply to RCPT TO command)"),
         "{text}"
     );
     let m = &json_lines(&mailtrail(&["trace", "--json", "9K0L1M2N3O", SEED]))[0];

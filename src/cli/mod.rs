@@ -1,6 +1,7 @@
 //! The command line: every flag is defined and documented here, in one place; each command
 //! lives in its own file and is one consumer of the pipeline.
 
+mod explain;
 mod messages;
 mod stats;
 mod trace;
@@ -37,6 +38,8 @@ Examples:
   mailtrail messages --status bounced --since today
   mailtrail messages --json | jq .                 one JSON object per message
   mailtrail stats --unparsed                       lines mailtrail did not understand
+  mailtrail explain --lang ja /var/log/maillog     what each line means, in Japanese
+  mailtrail trace --explain 1A2B3C4D5E             a message's lines, each explained
 
 Exit status: 0 something matched, 1 nothing matched, 2 an error (an unreadable file, …).";
 
@@ -88,6 +91,14 @@ enum Command {
     Messages(messages::MessagesArgs),
     /// Count the lines read, understood and not understood.
     Stats(stats::StatsArgs),
+    /// Say what each log line means, in English or Japanese (--lang en|ja).
+    ///
+    /// Every line is followed by a short explanation built from the parsed line, with its own
+    /// values filled in: the client, the queue ID, the recipient, the relay, the remote's
+    /// reply, what its DSN and SMTP codes mean, and for trouble the usual cause and what to
+    /// do. Lines mailtrail does not understand say so. --daemons describes the parts of a
+    /// log line and the role of each Postfix daemon.
+    Explain(explain::ExplainArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
@@ -353,7 +364,7 @@ fn run(cli: Cli) -> Result<Finished, Failure> {
     let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     let finished = match cli.command {
         Command::Trace(args) => {
-            let ctx = cli.global.context(args.raw)?;
+            let ctx = cli.global.context(args.raw || args.explain)?;
             trace::run(&args, &ctx, &mut out)?
         }
         Command::Messages(args) => {
@@ -363,6 +374,10 @@ fn run(cli: Cli) -> Result<Finished, Failure> {
         Command::Stats(args) => {
             let ctx = cli.global.context(false)?;
             stats::run(&args, &ctx, &mut out)?
+        }
+        Command::Explain(args) => {
+            let ctx = cli.global.context(false)?;
+            explain::run(&args, &ctx, &mut out)?
         }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mailtrail", &mut out);

@@ -28,6 +28,12 @@ pub struct TraceArgs {
     /// One JSON object per message per line (schema: docs/json.md).
     #[arg(long)]
     json: bool,
+    /// Show each message's log lines with what each one means, and the verdict at the end
+    /// (with --json: `lines: [{raw, explanation}]`).
+    #[arg(long)]
+    pub explain: bool,
+    #[command(flatten)]
+    lang: super::explain::LangArg,
     #[command(flatten)]
     filters: FilterArgs,
     #[command(flatten)]
@@ -149,8 +155,18 @@ pub fn run(
             && a.host == b.host
             && a.first_seen == b.first_seen
     });
+    let explainer = args
+        .explain
+        .then(|| super::explain::TraceExplainer::new(&args.lang, ctx));
     for (i, m) in found.iter().enumerate() {
-        if args.json {
+        if let Some(x) = &explainer {
+            let text = match args.json {
+                true => x.json(m, args.raw) + "\n",
+                false if i > 0 => "\n".to_string() + &x.text(m, &ctx.style, args.raw),
+                false => x.text(m, &ctx.style, args.raw),
+            };
+            write_out(out, &text)?;
+        } else if args.json {
             write_out(out, &(json::message(m) + "\n"))?;
         } else {
             if i > 0 {
