@@ -99,34 +99,33 @@ fn two_digits(b: &[u8]) -> Option<u8> {
 
 /// `hh:mm:ss` at the start of `b`.
 fn clock(b: &[u8]) -> Option<(u8, u8, u8)> {
-    if b.len() < 8 || b[2] != b':' || b[5] != b':' {
+    let &[h1, h2, b':', m1, m2, b':', s1, s2] = b.first_chunk::<8>()? else {
         return None;
-    }
+    };
     let (h, m, s) = (
-        two_digits(&b[0..2])?,
-        two_digits(&b[3..5])?,
-        two_digits(&b[6..8])?,
+        two_digits(&[h1, h2])?,
+        two_digits(&[m1, m2])?,
+        two_digits(&[s1, s2])?,
     );
     (h < 24 && m < 60 && s <= 60).then_some((h, m, s))
 }
 
 /// `Mmm dd hh:mm:ss ` (day padded with a space or a zero); returns the stamp and the rest.
 fn syslog_stamp(line: &[u8], year: Option<i16>) -> Option<(RawStamp, &[u8])> {
-    if line.len() < 16 {
+    let &[m1, m2, m3, b' ', d1, d2, d3] = line.first_chunk::<7>()? else {
         return None;
-    }
-    let month = month_number(&line[0..3])?;
-    if line[3] != b' ' {
-        return None;
-    }
+    };
+    let month = month_number(&[m1, m2, m3])?;
     // The day is padded with a space or a zero — or, in some exports, not at all (`Jan 6`).
-    let (day, at) = match (line[4], line[5]) {
-        (b' ', d) if d.is_ascii_digit() => (d - b'0', 7),
-        (a, b) if a.is_ascii_digit() && b.is_ascii_digit() => ((a - b'0') * 10 + (b - b'0'), 7),
-        (d, b' ') if d.is_ascii_digit() => (d - b'0', 6),
+    let (day, at) = match (d1, d2, d3) {
+        (b' ', d, b' ') if d.is_ascii_digit() => (d - b'0', 7),
+        (a, b, b' ') if a.is_ascii_digit() && b.is_ascii_digit() => {
+            ((a - b'0') * 10 + (b - b'0'), 7)
+        }
+        (d, b' ', _) if d.is_ascii_digit() => (d - b'0', 6),
         _ => return None,
     };
-    if line[at - 1] != b' ' || !(1..=31).contains(&day) {
+    if !(1..=31).contains(&day) {
         return None;
     }
     let (hour, minute, second) = clock(line.get(at..)?)?;
@@ -147,16 +146,17 @@ fn syslog_stamp(line: &[u8], year: Option<i16>) -> Option<(RawStamp, &[u8])> {
 
 /// RFC 3339 `YYYY-MM-DDThh:mm:ss[.frac][Z|±hh:mm|±hhmm] `.
 fn rfc3339_stamp(line: &[u8]) -> Option<(RawStamp, &[u8])> {
-    if line.len() < 20 || line[4] != b'-' || line[7] != b'-' || !matches!(line[10], b'T' | b' ') {
+    let &[y1, y2, y3, y4, b'-', mo1, mo2, b'-', d1, d2, b'T' | b' '] = line.first_chunk::<11>()?
+    else {
         return None;
-    }
-    let year = parse_u64(&line[0..4])? as i16;
-    let month = two_digits(&line[5..7])?;
-    let day = two_digits(&line[8..10])?;
+    };
+    let year = parse_u64(&[y1, y2, y3, y4])? as i16;
+    let month = two_digits(&[mo1, mo2])?;
+    let day = two_digits(&[d1, d2])?;
     if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
         return None;
     }
-    let (hour, minute, second) = clock(&line[11..])?;
+    let (hour, minute, second) = clock(line.get(11..)?)?;
     let mut i = 19;
     let mut nanos: u32 = 0;
     if line.get(i) == Some(&b'.') || line.get(i) == Some(&b',') {
@@ -236,13 +236,13 @@ pub fn program(tag: &[u8]) -> Program<'_> {
     match (first_slash, last_slash) {
         (Some(first), Some(last)) => Program {
             tag,
-            syslog_name: &tag[..first],
+            syslog_name: tag.get(..first).unwrap_or_default(),
             service: if last > first {
-                &tag[first + 1..last]
+                tag.get(first + 1..last).unwrap_or_default()
             } else {
                 &[]
             },
-            daemon: &tag[last + 1..],
+            daemon: tag.get(last + 1..).unwrap_or_default(),
         },
         _ => Program {
             tag,
@@ -259,15 +259,16 @@ fn tag_and_pid(text: &[u8]) -> Option<(&[u8], Option<u32>, &[u8])> {
     let end = text
         .iter()
         .position(|&b| b == b'[' || b == b':' || b == b' ')?;
-    let tag = &text[..end];
+    let tag = text.get(..end).unwrap_or_default();
     if tag.is_empty() {
         return None;
     }
-    let rest = &text[end..];
+    let rest = text.get(end..).unwrap_or_default();
     if let Some(after) = rest.strip_prefix(b"[") {
         let close = memchr::memchr(b']', after)?;
-        let pid = parse_u64(&after[..close]).and_then(|p| u32::try_from(p).ok());
-        let after = after[close + 1..].strip_prefix(b":")?;
+        let pid =
+            parse_u64(after.get(..close).unwrap_or_default()).and_then(|p| u32::try_from(p).ok());
+        let after = after.get(close + 1..)?.strip_prefix(b":")?;
         Some((tag, pid, after.strip_prefix(b" ").unwrap_or(after)))
     } else {
         let after = rest.strip_prefix(b":")?;
@@ -279,7 +280,7 @@ fn tag_and_pid(text: &[u8]) -> Option<(&[u8], Option<u32>, &[u8])> {
 fn skip_solaris_id(text: &[u8]) -> &[u8] {
     if let Some(after) = text.strip_prefix(b"[ID ") {
         if let Some(close) = memchr::memchr(b']', after) {
-            let rest = &after[close + 1..];
+            let rest = after.get(close + 1..).unwrap_or_default();
             return rest.strip_prefix(b" ").unwrap_or(rest);
         }
     }
@@ -299,7 +300,7 @@ pub fn severity(text: &[u8]) -> (Severity, &[u8]) {
             return (sev, rest);
         }
         // A line cut right after its severity (`warning:`) is still a warning.
-        if text == &prefix[..prefix.len() - 1] {
+        if text == prefix.get(..prefix.len() - 1).unwrap_or_default() {
             return (sev, &[]);
         }
     }

@@ -5,6 +5,12 @@
 //! → `correlate` (messages, sessions, links) → consumers in `output` and `cli`; `explain` says
 //! what each line means, in English or Japanese.
 
+// Input decides what the code sees: nothing that input can reach may panic. Tests may.
+#![cfg_attr(
+    not(test),
+    deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod cli;
 pub mod correlate;
 pub mod envelope;

@@ -279,7 +279,9 @@ fn run_threaded(sources: &[Source], options: &Options, mut correlator: Correlato
         match handover {
             Handover::Error(e) => errors.push(e),
             Handover::Lines(chunk) => {
-                let name = &names[chunk.borrow_owner().source];
+                let Some(name) = names.get(chunk.borrow_owner().source) else {
+                    continue;
+                };
                 for line in chunk.borrow_dependent() {
                     if correlator.line(name, line).is_break() {
                         stopped = true;

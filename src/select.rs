@@ -85,11 +85,10 @@ fn domain_matches(domain: &str, address: &str) -> bool {
     let Some((_, d)) = address.rsplit_once('@') else {
         return false;
     };
-    d.eq_ignore_ascii_case(domain)
-        || (d.len() > domain.len()
-            && d.is_char_boundary(d.len() - domain.len() - 1)
-            && d[d.len() - domain.len()..].eq_ignore_ascii_case(domain)
-            && d.as_bytes()[d.len() - domain.len() - 1] == b'.')
+    let (d, domain) = (d.to_ascii_lowercase(), domain.to_ascii_lowercase());
+    d == domain
+        || d.strip_suffix(&domain)
+            .is_some_and(|sub| sub.ends_with('.'))
 }
 
 /// The status words `--status` accepts.

@@ -276,8 +276,8 @@ impl TraceExplainer {
                     "key": e.key,
                     "explanation": e.text(cat),
                 });
-                if with_text {
-                    line["text"] = Value::String(r.text.clone());
+                if let (true, Some(obj)) = (with_text, line.as_object_mut()) {
+                    obj.insert("text".into(), Value::String(r.text.clone()));
                 }
                 line
             })

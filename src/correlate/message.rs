@@ -447,6 +447,8 @@ impl Message {
                 self.recipients.len() - 1
             }
         };
+        // In bounds: a position found above, or the one just pushed.
+        #[allow(clippy::indexing_slicing)]
         let r = &mut self.recipients[index];
         if r.orig_to.is_none() {
             r.orig_to = orig_to.map(str::to_string);

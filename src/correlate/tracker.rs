@@ -123,7 +123,9 @@ impl Interner {
             }
         }
         let id = self.lookup(bytes);
-        self.recent[self.next_slot] = (bytes.len(), id);
+        if let Some(slot) = self.recent.get_mut(self.next_slot) {
+            *slot = (bytes.len(), id);
+        }
         self.next_slot = (self.next_slot + 1) % self.recent.len();
         id
     }

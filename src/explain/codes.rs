@@ -63,7 +63,7 @@ pub fn leading_smtp_code(text: &str) -> Option<u16> {
     let code = b.get(..3)?;
     let next = b.get(3).copied();
     (code.iter().all(u8::is_ascii_digit)
-        && matches!(code[0], b'2'..=b'5')
+        && matches!(code.first(), Some(b'2'..=b'5'))
         && matches!(next, None | Some(b' ') | Some(b'-')))
     .then(|| text[..3].parse().ok())
     .flatten()

@@ -142,7 +142,7 @@ impl<'c> Builder<'c> {
     pub(crate) fn context(&mut self, envelope: &crate::envelope::Envelope<'_>) {
         let daemon = envelope.program.daemon;
         let daemon = match memchr::memchr(b'.', daemon) {
-            Some(dot) => &daemon[..dot],
+            Some(dot) => daemon.get(..dot).unwrap_or(daemon),
             None => daemon,
         };
         self.extra("daemon", owned(daemon));

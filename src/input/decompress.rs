@@ -59,7 +59,7 @@ pub(crate) fn open_stream(raw: Box<dyn Read + Send>) -> io::Result<Box<dyn Read 
     let mut magic = [0u8; MAGIC_LEN];
     let mut got = 0;
     while got < MAGIC_LEN {
-        match raw.read(&mut magic[got..]) {
+        match raw.read(magic.get_mut(got..).unwrap_or_default()) {
             Ok(0) => break,
             Ok(n) => got = (got + n).min(MAGIC_LEN),
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
@@ -136,7 +136,7 @@ fn pump(
         let mut filled = 0;
         let mut outcome = None;
         while filled < chunk.len() {
-            match decoder.read(&mut chunk[filled..]) {
+            match decoder.read(chunk.get_mut(filled..).unwrap_or_default()) {
                 Ok(0) => {
                     outcome = Some(Message::End);
                     break;

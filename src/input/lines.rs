@@ -65,7 +65,8 @@ impl LineReader {
     /// The next line, without its line terminator; `None` at the end of the input.
     pub fn next_line(&mut self) -> Result<Option<&[u8]>, InputError> {
         let (from, to) = loop {
-            if let Some(at) = memchr::memchr(b'\n', &self.buf[self.scanned..self.end]) {
+            let unscanned = self.buf.get(self.scanned..self.end).unwrap_or_default();
+            if let Some(at) = memchr::memchr(b'\n', unscanned) {
                 let newline = self.scanned + at;
                 let from = self.start;
                 let mut to = newline;
@@ -103,7 +104,7 @@ impl LineReader {
             }
         };
         self.line += 1;
-        Ok(Some(&self.buf[from..to]))
+        Ok(Some(self.buf.get(from..to).unwrap_or_default()))
     }
 
     /// 1-based number of the line last returned (0 before the first).
@@ -130,7 +131,10 @@ impl LineReader {
             self.buf.resize(bigger, 0);
         }
         loop {
-            match self.src.read(&mut self.buf[self.end..]) {
+            match self
+                .src
+                .read(self.buf.get_mut(self.end..).unwrap_or_default())
+            {
                 Ok(0) => self.state = State::Eof,
                 Ok(n) => {
                     // A misbehaving reader must not make us slice out of bounds.

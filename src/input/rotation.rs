@@ -93,7 +93,10 @@ fn split_name(name: &[u8]) -> (&[u8], Rank) {
         return (base, Rank::Dated(digits.len(), digits));
     }
     if let Some(dot) = stem.iter().rposition(|&b| b == b'.') {
-        let (base, number) = (&stem[..dot], &stem[dot + 1..]);
+        let (base, number) = (
+            stem.get(..dot).unwrap_or_default(),
+            stem.get(dot + 1..).unwrap_or_default(),
+        );
         if !base.is_empty()
             && !number.is_empty()
             && number.len() < MIN_DATE_DIGITS
@@ -119,7 +122,7 @@ fn date_suffix(stem: &[u8]) -> Option<(&[u8], Vec<u8>)> {
         if at == 0 || (sep != b'-' && sep != b'.') {
             continue;
         }
-        let rest = &stem[at + 1..];
+        let rest = stem.get(at + 1..).unwrap_or_default();
         let starts_with_digit = rest.first().is_some_and(u8::is_ascii_digit);
         let well_formed = rest
             .iter()
@@ -129,7 +132,7 @@ fn date_suffix(stem: &[u8]) -> Option<(&[u8], Vec<u8>)> {
         }
         let digits: Vec<u8> = rest.iter().copied().filter(u8::is_ascii_digit).collect();
         if digits.len() >= MIN_DATE_DIGITS {
-            return Some((&stem[..at], digits));
+            return Some((stem.get(..at).unwrap_or_default(), digits));
         }
     }
     None

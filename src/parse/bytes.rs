@@ -14,19 +14,28 @@ pub fn strip<'a>(text: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
 /// Splits at the first occurrence of `sep`: (before, after).
 pub fn split_once<'a>(text: &'a [u8], sep: &[u8]) -> Option<(&'a [u8], &'a [u8])> {
     let at = memmem::find(text, sep)?;
-    Some((&text[..at], &text[at + sep.len()..]))
+    Some((
+        text.get(..at).unwrap_or_default(),
+        text.get(at + sep.len()..).unwrap_or_default(),
+    ))
 }
 
 /// Splits at the last occurrence of `sep`: (before, after).
 pub fn rsplit_once<'a>(text: &'a [u8], sep: &[u8]) -> Option<(&'a [u8], &'a [u8])> {
     let at = memmem::rfind(text, sep)?;
-    Some((&text[..at], &text[at + sep.len()..]))
+    Some((
+        text.get(..at).unwrap_or_default(),
+        text.get(at + sep.len()..).unwrap_or_default(),
+    ))
 }
 
 /// The first word (up to a space) and the rest after the space.
 pub fn word(text: &[u8]) -> (&[u8], &[u8]) {
     match memchr::memchr(b' ', text) {
-        Some(at) => (&text[..at], &text[at + 1..]),
+        Some(at) => (
+            text.get(..at).unwrap_or_default(),
+            text.get(at + 1..).unwrap_or_default(),
+        ),
         None => (text, &[]),
     }
 }
@@ -78,12 +87,12 @@ pub fn parse_seconds(text: &[u8]) -> Option<f64> {
 /// `>` that closes the field (followed by end, `,`, or a space). Searches anywhere in `text`.
 pub fn angle_field<'a>(text: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
     let mut from = 0;
-    while let Some(at) = memmem::find(&text[from..], key) {
+    while let Some(at) = memmem::find(text.get(from..).unwrap_or_default(), key) {
         let start = from + at;
         // The key must start a field: at the beginning or after a space or comma.
-        if start == 0 || matches!(text[start - 1], b' ' | b',') {
+        if start == 0 || matches!(text.get(start - 1), Some(b' ' | b',')) {
             let value_start = start + key.len();
-            return Some(angle_value(&text[value_start..]).0);
+            return Some(angle_value(text.get(value_start..).unwrap_or_default()).0);
         }
         from = start + key.len();
     }
@@ -95,11 +104,14 @@ pub fn angle_field<'a>(text: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
 /// may themselves contain `>` inside quotes, which this tolerates in the common case.
 pub fn angle_value(text: &[u8]) -> (&[u8], &[u8]) {
     let mut i = 0;
-    while let Some(at) = memchr::memchr(b'>', &text[i..]) {
+    while let Some(at) = memchr::memchr(b'>', text.get(i..).unwrap_or_default()) {
         let end = i + at;
         match text.get(end + 1) {
             None | Some(b',') | Some(b' ') | Some(b';') | Some(b':') => {
-                return (&text[..end], &text[end + 1..]);
+                return (
+                    text.get(..end).unwrap_or_default(),
+                    text.get(end + 1..).unwrap_or_default(),
+                );
             }
             _ => i = end + 1,
         }
@@ -119,19 +131,19 @@ pub struct Endpoint<'a> {
 /// returns the endpoint and the rest after it.
 pub fn endpoint(text: &[u8]) -> Option<(Endpoint<'_>, &[u8])> {
     let open = memchr::memchr(b'[', text)?;
-    let name = &text[..open];
+    let name = text.get(..open).unwrap_or_default();
     if name.contains(&b' ') {
         return None;
     }
-    let close = open + 1 + memchr::memchr(b']', &text[open + 1..])?;
-    let ip = &text[open + 1..close];
-    let mut rest = &text[close + 1..];
+    let close = open + 1 + memchr::memchr(b']', text.get(open + 1..).unwrap_or_default())?;
+    let ip = text.get(open + 1..close).unwrap_or_default();
+    let mut rest = text.get(close + 1..).unwrap_or_default();
     let mut port = None;
     if let Some(after) = rest.strip_prefix(b":") {
         let digits = after.iter().take_while(|b| b.is_ascii_digit()).count();
         if digits > 0 {
-            port = Some(&after[..digits]);
-            rest = &after[digits..];
+            port = Some(after.get(..digits).unwrap_or_default());
+            rest = after.get(digits..).unwrap_or_default();
         }
     }
     Some((Endpoint { name, ip, port }, rest))
@@ -145,15 +157,15 @@ pub fn field_after<'a>(text: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
 /// Value of a plain `key=value` field ended by `,` or space, anywhere in `text` at a field start.
 pub fn plain_field<'a>(text: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
     let mut from = 0;
-    while let Some(at) = memmem::find(&text[from..], key) {
+    while let Some(at) = memmem::find(text.get(from..).unwrap_or_default(), key) {
         let start = from + at;
-        if start == 0 || matches!(text[start - 1], b' ' | b',') {
-            let v = &text[start + key.len()..];
+        if start == 0 || matches!(text.get(start - 1), Some(b' ' | b',')) {
+            let v = text.get(start + key.len()..).unwrap_or_default();
             let end = v
                 .iter()
                 .position(|&b| b == b',' || b == b' ')
                 .unwrap_or(v.len());
-            return Some(&v[..end]);
+            return Some(v.get(..end).unwrap_or_default());
         }
         from = start + key.len();
     }

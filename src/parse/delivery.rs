@@ -76,8 +76,8 @@ pub fn parse_delivery(queue_id: QueueId, text: &[u8]) -> Option<Event<'_>> {
         let Some(eq) = memchr::memchr(b'=', rest) else {
             return cut(queue_id, to);
         };
-        let key = &rest[..eq];
-        let after = &rest[eq + 1..];
+        let key = rest.get(..eq).unwrap_or_default();
+        let after = rest.get(eq + 1..).unwrap_or_default();
         if key == b"status" {
             let (status, reply) = word(after);
             let status = DeliveryStatus::parse(status)?;
@@ -106,7 +106,10 @@ pub fn parse_delivery(queue_id: QueueId, text: &[u8]) -> Option<Event<'_>> {
             (v, next)
         } else {
             let end = memchr::memchr(b',', after).unwrap_or(after.len());
-            (&after[..end], &after[end..])
+            (
+                after.get(..end).unwrap_or_default(),
+                after.get(end..).unwrap_or_default(),
+            )
         };
         match key {
             b"to" => to = Some(value),
@@ -146,7 +149,7 @@ fn parse_delays(value: &[u8]) -> Option<Delays> {
 /// The ID in `… queued as ID` (the last one: a filter's reply may quote the next hop's).
 fn queued_as(reply: &[u8]) -> Option<QueueId> {
     let at = memrfind(reply, b"queued as ")?;
-    QueueId::new(trim_id(&reply[at + 10..]))
+    QueueId::new(trim_id(reply.get(at + 10..).unwrap_or_default()))
 }
 
 /// The leading `[0-9A-Za-z]` run of a token.
@@ -155,7 +158,7 @@ fn trim_id(text: &[u8]) -> &[u8] {
         .iter()
         .position(|b| !b.is_ascii_alphanumeric())
         .unwrap_or(text.len());
-    &text[..end]
+    text.get(..end).unwrap_or_default()
 }
 
 /// Splits `host H[ip] said: REPLY (in reply to X command)` into the remote's words.

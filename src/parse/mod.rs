@@ -68,7 +68,7 @@ impl LineParser {
 pub fn parse_text<'a>(daemon: &[u8], severity: Severity, text: &'a [u8]) -> Option<Event<'a>> {
     // `smtpd.local`: a service whose daemon name carries a suffix.
     let daemon = match memchr::memchr(b'.', daemon) {
-        Some(dot) => &daemon[..dot],
+        Some(dot) => daemon.get(..dot).unwrap_or_default(),
         None => daemon,
     };
     let event = match daemon {

@@ -41,7 +41,7 @@ pub fn parse(text: &[u8]) -> Option<Event<'_>> {
     let action = ACTIONS
         .iter()
         .find(|a| text.starts_with(a) && text.get(a.len()) == Some(&b' '))?;
-    let rest = &text[action.len() + 1..];
+    let rest = text.get(action.len() + 1..).unwrap_or_default();
     // The client stands after `from ` or `for `, or right after the action.
     let at = [&b"from "[..], b"for "]
         .iter()

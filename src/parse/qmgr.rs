@@ -29,15 +29,22 @@ pub fn parse(text: &[u8]) -> Option<Event<'_>> {
         // Some logs (old versions, hand edits) drop the angle brackets.
         None => {
             let end = memchr::memchr(b',', after).unwrap_or(after.len());
-            (&after[..end], &after[end..])
+            (
+                after.get(..end).unwrap_or_default(),
+                after.get(end..).unwrap_or_default(),
+            )
         }
     };
     let tail = tail.strip_prefix(b", ").unwrap_or(tail);
     if let Some(status) = strip(tail, b"status=") {
-        let word = &status[..status
-            .iter()
-            .position(|&b| b == b',' || b == b' ')
-            .unwrap_or(status.len())];
+        let word = status
+            .get(
+                ..status
+                    .iter()
+                    .position(|&b| b == b',' || b == b' ')
+                    .unwrap_or(status.len()),
+            )
+            .unwrap_or_default();
         return Some(Event::ReturnedToSender {
             queue_id,
             from,

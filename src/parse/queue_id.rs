@@ -33,7 +33,7 @@ impl QueueId {
             return None;
         }
         let mut bytes = [0u8; MAX];
-        bytes[..text.len()].copy_from_slice(text);
+        bytes.get_mut(..text.len())?.copy_from_slice(text);
         Some(QueueId {
             len: text.len() as u8,
             bytes,
@@ -41,7 +41,7 @@ impl QueueId {
     }
 
     pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..usize::from(self.len)]
+        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
     }
 
     pub fn as_str(&self) -> &str {
@@ -72,15 +72,15 @@ pub enum Lead {
 
 /// Splits `QUEUEID: rest` or `NOQUEUE: rest`; the ID must stand first and be followed by `: `.
 pub fn lead(text: &[u8]) -> (Lead, &[u8]) {
-    let head = &text[..text.len().min(MAX + 1)];
+    let head = text.get(..text.len().min(MAX + 1)).unwrap_or_default();
     let Some(colon) = memchr::memchr(b':', head) else {
         return (Lead::None, text);
     };
     if text.get(colon + 1) != Some(&b' ') {
         return (Lead::None, text);
     }
-    let word = &text[..colon];
-    let rest = &text[colon + 2..];
+    let word = text.get(..colon).unwrap_or_default();
+    let rest = text.get(colon + 2..).unwrap_or_default();
     if word == b"NOQUEUE" {
         return (Lead::NoQueue, rest);
     }

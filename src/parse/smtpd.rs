@@ -48,16 +48,16 @@ fn queued(queue_id: QueueId, rest: &[u8]) -> Option<Event<'_>> {
 /// `sasl_username=` may hold spaces or commas in theory; it is the last field in practice.
 fn sasl_username(tail: &[u8]) -> Option<&[u8]> {
     let at = memchr::memmem::find(tail, b"sasl_username=")?;
-    let v = &tail[at + 14..];
+    let v = tail.get(at + 14..).unwrap_or_default();
     let end = memchr::memmem::find(v, b", ").unwrap_or(v.len());
-    Some(&v[..end])
+    Some(v.get(..end).unwrap_or_default())
 }
 
 /// `after STAGE[ (N bytes)] from CLIENT`
 fn after_stage_from(text: &[u8]) -> Option<(&[u8], Endpoint<'_>)> {
     let (stage_part, client) = super::bytes::rsplit_once(text, b" from ")?;
     let stage = match memchr::memchr(b' ', stage_part) {
-        Some(at) => &stage_part[..at],
+        Some(at) => stage_part.get(..at).unwrap_or_default(),
         None => stage_part,
     };
     Some((stage, endpoint(client)?.0))

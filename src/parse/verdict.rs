@@ -43,9 +43,10 @@ pub fn reply(text: &[u8]) -> Reply<'_> {
             (parse_u64(first).map(|n| n as u16), rest)
         }
         // Multi-line replies: `550-5.7.1 …`.
-        [a, b, c, b'-', ..] if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit() => {
-            (parse_u64(&first[..3]).map(|n| n as u16), &text[4..])
-        }
+        [a, b, c, b'-', ..] if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit() => (
+            parse_u64(first.get(..3).unwrap_or_default()).map(|n| n as u16),
+            text.get(4..).unwrap_or_default(),
+        ),
         _ => (None, text),
     };
     let (maybe_dsn, _) = word(after_code);
@@ -76,7 +77,10 @@ pub fn parse(text: &[u8]) -> Option<Verdict<'_>> {
     // The envelope part `; from=<…> to=<…> proto=… helo=<…>` closes the verdict (cleanup adds
     // `: text` after it). It is found from the right, since reply text may hold `;`.
     let (head, envelope) = match memrfind(rest, b"; from=<") {
-        Some(at) => (&rest[..at], Some(&rest[at + 2..])),
+        Some(at) => (
+            rest.get(..at).unwrap_or_default(),
+            Some(rest.get(at + 2..).unwrap_or_default()),
+        ),
         None => (rest, None),
     };
     let (stage, after_stage) = word(head);
@@ -87,8 +91,8 @@ pub fn parse(text: &[u8]) -> Option<Verdict<'_>> {
         // `header Subject: x from C` — the client is after the last ` from `.
         match memrfind(after_stage, b" from ") {
             Some(at) => {
-                matched = Some(&after_stage[..at]);
-                client = endpoint(&after_stage[at + 6..]).map(|(e, _)| e);
+                matched = Some(after_stage.get(..at).unwrap_or_default());
+                client = endpoint(after_stage.get(at + 6..).unwrap_or_default()).map(|(e, _)| e);
             }
             None => matched = Some(after_stage),
         }
@@ -110,7 +114,7 @@ pub fn parse(text: &[u8]) -> Option<Verdict<'_>> {
         // cleanup: `helo=<h>: Held by lab header policy`
         if reply_text.is_empty() {
             if let Some(at) = memrfind(env, b">: ") {
-                reply_text = &env[at + 3..];
+                reply_text = env.get(at + 3..).unwrap_or_default();
             }
         }
     }
