@@ -165,6 +165,8 @@ pub struct TrackerCounts {
     pub lines_after_removal: u64,
     /// Messages still in the queue when the input ended.
     pub open_at_end: u64,
+    /// Messages in flight dropped from memory by `drop_idle`, their fate never known.
+    pub dropped_in_flight: u64,
 }
 
 pub struct Tracker {
@@ -209,6 +211,20 @@ impl Tracker {
     /// Messages in flight (not yet handed on).
     pub fn in_flight(&self) -> usize {
         self.live.len()
+    }
+
+    /// Drops the messages in flight with no line for `max_age_secs` of log time, and the smtpd
+    /// sessions opened that long ago, so that a follower that never ends keeps its memory
+    /// bounded. The messages dropped are counted (`dropped_in_flight`); returns how many.
+    pub fn drop_idle(&mut self, max_age_secs: i64) -> u64 {
+        let cutoff = self.now.saturating_sub(max_age_secs);
+        let before = self.live.len();
+        self.live.retain(|_, m| m.last_seen.secs >= cutoff);
+        self.sessions
+            .retain(|_, s| s.connected_at.is_none_or(|t| t.secs >= cutoff));
+        let dropped = (before - self.live.len()) as u64;
+        self.counts.dropped_in_flight += dropped;
+        dropped
     }
 
     /// The next finished message, if any.
