@@ -227,6 +227,39 @@ impl Tracker {
         dropped
     }
 
+    /// Log time has reached `secs` though no line says so (a live follower whose log is quiet):
+    /// hands on the messages whose linger is over.
+    pub fn advance_to(&mut self, secs: i64) {
+        self.advance(secs);
+    }
+
+    /// The messages in flight, in no order (for a follower to save them).
+    pub fn in_flight_messages(&self) -> impl Iterator<Item = &Message> {
+        self.live.values()
+    }
+
+    /// Takes back a message saved while in flight. One whose life has ended waits out its
+    /// linger again. A message without a queue ID (a NOQUEUE record) is never in flight.
+    pub fn restore(&mut self, m: Message) {
+        let Some(queue_id) = m.queue_id else {
+            return;
+        };
+        let key = MessageKey {
+            host: self.strings.id(m.host.as_bytes()),
+            instance: self.strings.id(m.instance.as_bytes()),
+            queue_id,
+        };
+        if !self.places.contains(&(key.host, key.instance)) {
+            self.places.push((key.host, key.instance));
+        }
+        if let (Some(_), Some(at)) = (m.ending, m.ended_at) {
+            let deadline = at.secs.saturating_add(self.config.linger_secs);
+            let i = self.closing.partition_point(|&(d, _, _)| d <= deadline);
+            self.closing.insert(i, (deadline, key, at));
+        }
+        self.live.insert(key, m);
+    }
+
     /// The next finished message, if any.
     pub fn next_ready(&mut self) -> Option<Message> {
         self.ready.pop_front()
