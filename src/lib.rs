@@ -9,6 +9,8 @@ pub mod correlate;
 pub mod envelope;
 pub mod event;
 pub mod input;
+pub mod live;
+pub mod metrics;
 pub mod output;
 pub mod parse;
 pub mod pipeline;

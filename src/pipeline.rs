@@ -125,8 +125,9 @@ pub fn run(sources: &[Source], options: &Options, sink: &mut dyn Sink) -> Outcom
     }
 }
 
+/// One line through the parser and the tracker, then to the sink (also the live driver's step).
 #[allow(clippy::too_many_arguments)]
-fn one_line(
+pub(crate) fn one_line(
     line: &[u8],
     line_number: u64,
     source: &Rc<str>,

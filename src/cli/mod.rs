@@ -1,6 +1,7 @@
 //! The command line: every flag is defined and documented here, in one place; each command
 //! lives in its own file and is one consumer of the pipeline.
 
+mod follow;
 mod messages;
 mod stats;
 mod trace;
@@ -84,6 +85,9 @@ enum Command {
     Messages(messages::MessagesArgs),
     /// Count the lines read, understood and not understood.
     Stats(stats::StatsArgs),
+    /// Watch the log as Postfix writes it (like tail -F): a line per message when its fate is
+    /// known, a problem line per deferral, bounce or reject; --metrics serves Prometheus.
+    Follow(follow::FollowArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
@@ -356,6 +360,10 @@ fn run(cli: Cli) -> Result<Finished, Failure> {
         Command::Stats(args) => {
             let ctx = cli.global.context(false)?;
             stats::run(&args, &ctx, &mut out)?
+        }
+        Command::Follow(args) => {
+            let ctx = cli.global.context(false)?;
+            follow::run(&args, &ctx, &mut out)?
         }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mailtrail", &mut out);

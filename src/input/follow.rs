@@ -29,6 +29,8 @@ const CHUNK: usize = 64 * 1024;
 const CHECK_LEN: usize = 64;
 /// How long a file renamed away is still watched after it last grew.
 const RETIRED_QUIET: Duration = Duration::from_secs(10);
+/// While the new file has lines, the old one is looked at this often.
+const RETIRED_POLL: Duration = Duration::from_millis(100);
 /// Lines a pipe's reader thread may hold before it waits for the follower.
 const PIPE_BACKLOG: usize = 4096;
 /// Compressed copies are never read back when looking for the rest of a rotated file.
@@ -126,6 +128,8 @@ struct Reading {
     last_data: Instant,
     /// The last read found nothing more.
     at_eof: bool,
+    /// Where each read lands before it joins `pending`.
+    scratch: Box<[u8]>,
 }
 
 /// What reading a file found.
@@ -154,6 +158,7 @@ impl Reading {
             check,
             last_data: Instant::now(),
             at_eof: false,
+            scratch: vec![0; CHUNK].into_boxed_slice(),
         })
     }
 
@@ -231,19 +236,14 @@ impl Reading {
             self.pending.drain(..self.used);
             self.used = 0;
         }
-        let len = self.pending.len();
-        self.pending.resize(len + CHUNK, 0);
         let n = loop {
-            match self.file.read(&mut self.pending[len..]) {
-                Ok(n) => break n,
+            match self.file.read(&mut self.scratch[..]) {
+                Ok(n) => break n.min(CHUNK),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.pending.truncate(len);
-                    return Err(e);
-                }
+                Err(e) => return Err(e),
             }
         };
-        self.pending.truncate(len + n);
+        self.pending.extend_from_slice(&self.scratch[..n]);
         if n > 0 {
             self.last_data = Instant::now();
         }
@@ -314,6 +314,7 @@ pub struct FileFollower {
     drain: Option<Reading>,
     /// The file the name stood for before a rotation, still watched for late lines.
     retired: Option<Reading>,
+    retired_polled: Instant,
     current: Option<Reading>,
     missing_noted: bool,
     notes: Vec<String>,
@@ -326,6 +327,7 @@ impl FileFollower {
             name: path.display().to_string(),
             drain: None,
             retired: None,
+            retired_polled: Instant::now(),
             current: None,
             missing_noted: false,
             notes: Vec::new(),
@@ -450,7 +452,10 @@ impl FileFollower {
                 }
                 self.drain = None;
             }
-            if let Some(r) = self.retired.as_mut() {
+            let look_back = self.retired_polled.elapsed() >= RETIRED_POLL
+                || self.current.as_ref().is_none_or(|c| c.at_eof);
+            if let Some(r) = self.retired.as_mut().filter(|_| look_back) {
+                self.retired_polled = Instant::now();
                 match r.next() {
                     Ok(Step::Line(a, b)) => return Some((Which::Retired, a, b)),
                     Ok(Step::End) if r.last_data.elapsed() < RETIRED_QUIET => {}
