@@ -29,7 +29,8 @@ pub const LINGER_SECS: i64 = 5;
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 /// While lines keep coming, the state is saved this often.
 const SAVE_BUSY: Duration = Duration::from_secs(5);
-/// When the input is caught up, the state is saved this soon after the last change.
+/// When the input is caught up, the state is saved this soon after the last change (the
+/// sink is told the status at every poll).
 const SAVE_IDLE: Duration = Duration::from_millis(500);
 
 pub struct LiveOptions {
@@ -110,15 +111,25 @@ struct Driver<'a> {
 }
 
 impl Driver<'_> {
-    fn drain(&mut self, sink: &mut dyn Sink) -> ControlFlow<()> {
+    /// Hands on the finished messages; `Break` when the sink stops, else how many.
+    fn drain(&mut self, sink: &mut dyn Sink) -> ControlFlow<(), usize> {
+        let mut n = 0;
         while let Some(m) = self.tracker.next_ready() {
-            sink.message(m)?;
+            if sink.message(m).is_break() {
+                return ControlFlow::Break(());
+            }
+            n += 1;
         }
-        ControlFlow::Continue(())
+        ControlFlow::Continue(n)
     }
 
-    /// Tells the sink (which flushes), then saves the state.
-    fn checkpoint(&mut self, follower: &Follower, sink: &mut Timed<'_>) -> ControlFlow<()> {
+    /// Tells the sink (which flushes), then saves the state if asked.
+    fn checkpoint(
+        &mut self,
+        follower: &Follower,
+        sink: &mut Timed<'_>,
+        save: bool,
+    ) -> ControlFlow<()> {
         let status = LiveStatus {
             stats: &self.stats,
             counts: self.tracker.counts(),
@@ -129,7 +140,7 @@ impl Driver<'_> {
         if sink.inner.status(&status).is_err() {
             return ControlFlow::Break(());
         }
-        if let Some(path) = &self.options.state {
+        if let (Some(path), true) = (&self.options.state, save) {
             let saved = state::save(
                 path,
                 follower.name(),
@@ -167,6 +178,9 @@ pub fn run(
         last_read: None,
         state_error: None,
     };
+    // Log time resumes where the saved messages left it, so that those whose life ended wait
+    // out their linger even if no new line comes.
+    let resumed = restored.iter().map(|m| m.last_seen).max();
     for m in restored {
         driver.tracker.restore(m);
     }
@@ -174,7 +188,7 @@ pub fn run(
     let mut clock = Clock::new(&options.pipeline.time, jiff::Timestamp::now());
     let mut sink = Timed {
         inner: sink,
-        newest: None,
+        newest: resumed,
     };
     let mut line_number = 0u64;
     let mut last_save = Instant::now();
@@ -205,7 +219,7 @@ pub fn run(
                     break Stop::Sink;
                 }
                 if last_save.elapsed() >= SAVE_BUSY {
-                    if driver.checkpoint(follower, &mut sink).is_break() {
+                    if driver.checkpoint(follower, &mut sink, true).is_break() {
                         break Stop::Sink;
                     }
                     last_save = Instant::now();
@@ -218,8 +232,9 @@ pub fn run(
                 if let (Some(newest), true) = (sink.newest, quiet > 0) {
                     driver.tracker.advance_to(newest.secs.saturating_add(quiet));
                 }
-                if driver.drain(&mut sink).is_break() {
-                    break Stop::Sink;
+                match driver.drain(&mut sink) {
+                    ControlFlow::Break(()) => break Stop::Sink,
+                    ControlFlow::Continue(n) => changed |= n > 0,
                 }
                 for note in follower.take_notes() {
                     eprintln!("mailtrail: {note}");
@@ -228,10 +243,11 @@ pub fn run(
                     driver.tracker.drop_idle(options.max_age_secs);
                     last_prune = Instant::now();
                 }
-                if changed && last_save.elapsed() >= SAVE_IDLE {
-                    if driver.checkpoint(follower, &mut sink).is_break() {
-                        break Stop::Sink;
-                    }
+                let save = changed && last_save.elapsed() >= SAVE_IDLE;
+                if driver.checkpoint(follower, &mut sink, save).is_break() {
+                    break Stop::Sink;
+                }
+                if save {
                     last_save = Instant::now();
                     changed = false;
                 }
@@ -251,7 +267,7 @@ pub fn run(
             driver.tracker.advance_to(i64::MAX);
             let _ = driver.drain(&mut sink);
         }
-        let _ = driver.checkpoint(follower, &mut sink);
+        let _ = driver.checkpoint(follower, &mut sink, true);
     }
     LiveOutcome {
         stop: stopped,
