@@ -602,3 +602,57 @@ fn expected_all(log: &Path) -> usize {
         .filter(|v| v["queue_id"] != "NOQUEUE")
         .count()
 }
+
+/// `follow -` over the sample log; the closing summary on stderr.
+fn summary_of_pipe(extra: &[&str]) -> String {
+    let mut args = vec![
+        "--year", "2026", "--utc", "follow", "--quiet", "--linger", "1",
+    ];
+    args.extend_from_slice(extra);
+    args.push("-");
+    let mut child = Command::new(BIN)
+        .args(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&fs::read(EXAMPLE).unwrap()).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    err.lines()
+        .find(|l| l.contains("lines read"))
+        .unwrap_or_else(|| panic!("no summary in {err}"))
+        .to_string()
+}
+
+/// The number before `word` in a summary line.
+fn number_before(text: &str, word: &str) -> u64 {
+    let before = &text[..text
+        .find(word)
+        .unwrap_or_else(|| panic!("{word} in {text}"))];
+    before
+        .trim_end()
+        .rsplit(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a number before {word} in {text}"))
+}
+
+#[test]
+fn max_age_drops_idle_messages_and_counts_them() {
+    let normal = summary_of_pipe(&[]);
+    assert_eq!(number_before(&normal, "dropped"), 0, "{normal}");
+    // The sample log spans half a minute: with --max-age 3 messages that wait longer than 3
+    // seconds of log time for their next line are forgotten.
+    let short = summary_of_pipe(&["--max-age", "3s"]);
+    let dropped = number_before(&short, "dropped");
+    assert!(dropped > 0, "{short}");
+    assert!(
+        number_before(&short, "in flight") <= number_before(&normal, "in flight"),
+        "{short}\n{normal}"
+    );
+}

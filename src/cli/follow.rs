@@ -618,6 +618,16 @@ pub fn run(
     if outcome.stop == Stop::InputEnded {
         eprintln!("mailtrail: {}: the input ended", follower.name());
     }
+    let s = &outcome.stats;
+    eprintln!(
+        "mailtrail: {} lines read ({} Postfix lines not understood), {} messages ended, {} in flight, {} dropped after --max-age {}",
+        s.lines,
+        s.not_understood,
+        outcome.counts.messages,
+        outcome.in_flight,
+        outcome.counts.dropped_in_flight,
+        args.max_age
+    );
     Ok(Finished {
         matched: true,
         errors,

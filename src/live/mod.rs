@@ -25,8 +25,11 @@ use std::time::{Duration, Instant};
 /// processes about it come within a second or two.
 pub const LINGER_SECS: i64 = 5;
 
-/// How often messages idle longer than `max_age` are looked for.
+/// How often messages idle longer than `max_age` are looked for: every minute of wall
+/// clock, and every minute of log time (a replay goes through days in seconds).
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
+/// (Or every `max_age` of log time, when that is shorter.)
+const PRUNE_EVERY_LOG_SECS: i64 = 60;
 /// While lines keep coming, the state is saved this often.
 const SAVE_BUSY: Duration = Duration::from_secs(5);
 /// When the input is caught up, the state is saved this soon after the last change (the
@@ -77,6 +80,8 @@ pub struct LiveOutcome {
     pub stop: Stop,
     pub stats: LineStats,
     pub counts: TrackerCounts,
+    /// Messages in flight when following stopped.
+    pub in_flight: usize,
     /// Saving the state failed (the last error).
     pub state_error: Option<String>,
 }
@@ -193,6 +198,7 @@ pub fn run(
     let mut line_number = 0u64;
     let mut last_save = Instant::now();
     let mut last_prune = Instant::now();
+    let mut next_prune_log = i64::MIN;
     let mut changed = false;
     let mut idle_since: Option<Instant> = None;
     let stopped = loop {
@@ -217,6 +223,13 @@ pub fn run(
                 idle_since = None;
                 if flow.is_break() || driver.drain(&mut sink).is_break() {
                     break Stop::Sink;
+                }
+                if let Some(newest) = sink.newest.filter(|n| n.secs >= next_prune_log) {
+                    if next_prune_log != i64::MIN {
+                        driver.tracker.drop_idle(options.max_age_secs);
+                    }
+                    let every = PRUNE_EVERY_LOG_SECS.min(options.max_age_secs.max(1));
+                    next_prune_log = newest.secs.saturating_add(every);
                 }
                 if last_save.elapsed() >= SAVE_BUSY {
                     if driver.checkpoint(follower, &mut sink, true).is_break() {
@@ -273,6 +286,7 @@ pub fn run(
         stop: stopped,
         stats: driver.stats,
         counts: driver.tracker.counts().clone(),
+        in_flight: driver.tracker.in_flight(),
         state_error: driver.state_error,
     }
 }
