@@ -307,7 +307,8 @@ fn count_line(r: &mut Registry, line: &LineView<'_>) {
             r.inc("postfix_smtpd_connections_lost_total", &[&text(stage)]);
         }
         Event::ClientAccepted { sasl_method, .. } if daemon == "smtpd" => {
-            let method = sasl_method.map(text).unwrap_or_else(|| "NONE".to_string());
+            // postfix_exporter: an empty label without SASL.
+            let method = sasl_method.map(text).unwrap_or_default();
             r.inc("postfix_smtpd_messages_processed_total", &[&method]);
         }
         Event::SaslFailed { .. } => r.inc("postfix_smtpd_sasl_authentication_failures_total", &[]),
