@@ -44,7 +44,8 @@ pub struct FollowArgs {
     quiet: bool,
     /// Remember in FILE where following stopped (the file's identity and offset) and the
     /// messages then in flight, and go on from there at the next start: nothing is lost or
-    /// shown twice. Saved every few seconds and on SIGTERM/SIGINT.
+    /// shown twice. Saved every few seconds and on SIGTERM/SIGINT. A saved position wins
+    /// over --from-start and --since.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
     /// Forget messages in flight that had no line for this long (log time), so that memory

@@ -479,12 +479,17 @@ pub fn load(path: &Path) -> Result<Option<Saved>, String> {
         return Err(format!("state version {} is not {VERSION}", state.version));
     }
     let position = match state.position {
-        Some(p) => Some(Position {
-            dev: p.dev,
-            ino: p.ino,
-            offset: p.offset,
-            check: unhex(&p.check).ok_or("bad check bytes")?,
-        }),
+        Some(p) => {
+            let check = unhex(&p.check)
+                .filter(|c| c.len() <= 64 && c.len() as u64 <= p.offset)
+                .ok_or("bad check bytes")?;
+            Some(Position {
+                dev: p.dev,
+                ino: p.ino,
+                offset: p.offset,
+                check,
+            })
+        }
         None => None,
     };
     let messages = state
@@ -497,4 +502,59 @@ pub fn load(path: &Path) -> Result<Option<Saved>, String> {
         position,
         messages,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_bad_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        assert!(load(&path).unwrap().is_none());
+        let mut m = Message::new(
+            QueueId::new(b"4ABC123DEF"),
+            Rc::from("mail"),
+            Rc::from("postfix"),
+            Stamp {
+                secs: 1_795_886_000,
+                nanos: 5,
+                offset: 3600,
+            },
+        );
+        m.origin = Some(Origin::Smtpd);
+        m.ending = Some(Ending::Removed);
+        m.ended_at = Some(m.first_seen);
+        m.from = Some("a@b.example".into());
+        m.recipient_mut("c@d.example", None).status = RecipientStatus::DEFERRED;
+        m.links.push(Link {
+            kind: LinkKind::Notification,
+            queue_id: QueueId::new(b"5DEF0").unwrap(),
+            host: None,
+            detail: Some("delay"),
+        });
+        let pos = Position {
+            dev: 1,
+            ino: 2,
+            offset: 10,
+            check: b"ab\ncd\n".to_vec(),
+        };
+        save(&path, "mail.log", Some(&pos), std::iter::once(&m)).unwrap();
+        let back = load(&path).unwrap().unwrap();
+        assert_eq!(back.source, "mail.log");
+        assert_eq!(back.position, Some(pos));
+        let r = &back.messages[0];
+        assert_eq!(r.queue_id, m.queue_id);
+        assert_eq!(r.first_seen, m.first_seen);
+        assert_eq!(r.first_seen.offset, 3600);
+        assert_eq!(r.ending, Some(Ending::Removed));
+        assert_eq!(r.recipients, m.recipients);
+        assert_eq!(r.links, m.links);
+        std::fs::write(&path, "{").unwrap();
+        assert!(load(&path).is_err());
+        let bad = r#"{"version":1,"source":"x","saved_at":"","position":{"dev":1,"ino":2,"offset":1,"check":"6162"},"messages":[]}"#;
+        std::fs::write(&path, bad).unwrap();
+        assert!(load(&path).is_err());
+    }
 }
