@@ -8,7 +8,12 @@
 // Input decides what the code sees: nothing that input can reach may panic. Tests may.
 #![cfg_attr(
     not(test),
-    deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
 )]
 
 pub mod cli;
@@ -17,6 +22,8 @@ pub mod envelope;
 pub mod event;
 pub mod explain;
 pub mod input;
+pub mod live;
+pub mod metrics;
 pub mod output;
 pub mod parse;
 pub mod pipeline;

@@ -93,18 +93,92 @@ struct SourceParser<'p> {
 
 impl SourceParser<'_> {
     fn parse<'a>(&mut self, raw: &'a [u8], line_number: u64) -> ParsedLine<'a> {
-        let parsed = self.parser.parse(raw);
-        let time = match &parsed {
-            Parsed::Postfix { envelope, .. } => self.clock.resolve(envelope.stamp),
-            _ => None,
-        };
-        ParsedLine {
-            raw,
-            line_number,
-            parsed,
-            time,
+        parse_line(self.parser, &mut self.clock, raw, line_number)
+    }
+}
+
+/// The parsing half of one line: envelope, event, and the timestamp on the source's clock.
+fn parse_line<'a>(
+    parser: &LineParser,
+    clock: &mut Clock,
+    raw: &'a [u8],
+    line_number: u64,
+) -> ParsedLine<'a> {
+    let parsed = parser.parse(raw);
+    let time = match &parsed {
+        Parsed::Postfix { envelope, .. } => clock.resolve(envelope.stamp),
+        _ => None,
+    };
+    ParsedLine {
+        raw,
+        line_number,
+        parsed,
+        time,
+    }
+}
+
+/// Counts one parsed line and hands its event to the tracker.
+fn account(stats: &mut LineStats, tracker: &mut Tracker, source: &Rc<str>, line: &ParsedLine<'_>) {
+    stats.lines += 1;
+    match &line.parsed {
+        Parsed::Malformed => stats.malformed += 1,
+        Parsed::Foreign { envelope } => {
+            stats.other_program_lines += 1;
+            count(&mut stats.other_programs, envelope.program.syslog_name);
+        }
+        Parsed::Postfix { envelope, event } => {
+            stats.postfix_lines += 1;
+            match (event, line.time) {
+                (Some(event), Some(time)) => {
+                    stats.understood += 1;
+                    *stats.events.entry(event.kind()).or_default() += 1;
+                    let ctx = LineContext {
+                        time,
+                        envelope,
+                        source,
+                        line_number: line.line_number,
+                        raw: line.raw,
+                    };
+                    tracker.observe(&ctx, event);
+                }
+                (_, time) => {
+                    if time.is_none() {
+                        stats.bad_timestamps += 1;
+                    }
+                    stats.not_understood += 1;
+                    count(&mut stats.not_understood_by_daemon, envelope.program.daemon);
+                }
+            }
         }
     }
+}
+
+fn view<'a>(source: &'a str, line: &'a ParsedLine<'a>) -> LineView<'a> {
+    LineView {
+        source,
+        line_number: line.line_number,
+        raw: line.raw,
+        parsed: &line.parsed,
+        time: line.time,
+    }
+}
+
+/// One line through the parser and the tracker, then to the sink: the live driver's step
+/// (it drains finished messages itself).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn one_line(
+    raw: &[u8],
+    line_number: u64,
+    source: &Rc<str>,
+    parser: &LineParser,
+    clock: &mut Clock,
+    tracker: &mut Tracker,
+    stats: &mut LineStats,
+    sink: &mut dyn Sink,
+) -> ControlFlow<()> {
+    let line = parse_line(parser, clock, raw, line_number);
+    account(stats, tracker, source, &line);
+    sink.line(&view(source, &line))
 }
 
 /// The correlating half: counts every line, feeds the tracker, hands lines and finished
@@ -117,47 +191,8 @@ struct Correlator<'s> {
 
 impl Correlator<'_> {
     fn line(&mut self, source: &Rc<str>, line: &ParsedLine<'_>) -> ControlFlow<()> {
-        let stats = &mut self.stats;
-        stats.lines += 1;
-        match &line.parsed {
-            Parsed::Malformed => stats.malformed += 1,
-            Parsed::Foreign { envelope } => {
-                stats.other_program_lines += 1;
-                count(&mut stats.other_programs, envelope.program.syslog_name);
-            }
-            Parsed::Postfix { envelope, event } => {
-                stats.postfix_lines += 1;
-                match (event, line.time) {
-                    (Some(event), Some(time)) => {
-                        stats.understood += 1;
-                        *stats.events.entry(event.kind()).or_default() += 1;
-                        let ctx = LineContext {
-                            time,
-                            envelope,
-                            source,
-                            line_number: line.line_number,
-                            raw: line.raw,
-                        };
-                        self.tracker.observe(&ctx, event);
-                    }
-                    (_, time) => {
-                        if time.is_none() {
-                            stats.bad_timestamps += 1;
-                        }
-                        stats.not_understood += 1;
-                        count(&mut stats.not_understood_by_daemon, envelope.program.daemon);
-                    }
-                }
-            }
-        }
-        let view = LineView {
-            source,
-            line_number: line.line_number,
-            raw: line.raw,
-            parsed: &line.parsed,
-            time: line.time,
-        };
-        self.sink.line(&view)?;
+        account(&mut self.stats, &mut self.tracker, source, line);
+        self.sink.line(&view(source, line))?;
         self.drain()
     }
 

@@ -2,6 +2,7 @@
 //! lives in its own file and is one consumer of the pipeline.
 
 mod explain;
+mod follow;
 mod messages;
 mod stats;
 mod trace;
@@ -99,6 +100,9 @@ enum Command {
     /// do. Lines mailtrail does not understand say so. --daemons describes the parts of a
     /// log line and the role of each Postfix daemon.
     Explain(explain::ExplainArgs),
+    /// Watch the log as Postfix writes it (like tail -F): a line per message when its fate is
+    /// known, a problem line per deferral, bounce or reject; --metrics serves Prometheus.
+    Follow(follow::FollowArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
@@ -378,6 +382,10 @@ fn run(cli: Cli) -> Result<Finished, Failure> {
         Command::Explain(args) => {
             let ctx = cli.global.context(false)?;
             explain::run(&args, &ctx, &mut out)?
+        }
+        Command::Follow(args) => {
+            let ctx = cli.global.context(false)?;
+            follow::run(&args, &ctx, &mut out)?
         }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mailtrail", &mut out);

@@ -167,6 +167,8 @@ pub struct TrackerCounts {
     pub lines_after_removal: u64,
     /// Messages still in the queue when the input ended.
     pub open_at_end: u64,
+    /// Messages in flight dropped from memory by `drop_idle`, their fate never known.
+    pub dropped_in_flight: u64,
 }
 
 pub struct Tracker {
@@ -211,6 +213,53 @@ impl Tracker {
     /// Messages in flight (not yet handed on).
     pub fn in_flight(&self) -> usize {
         self.live.len()
+    }
+
+    /// Drops the messages in flight with no line for `max_age_secs` of log time, and the smtpd
+    /// sessions opened that long ago, so that a follower that never ends keeps its memory
+    /// bounded. The messages dropped are counted (`dropped_in_flight`); returns how many.
+    pub fn drop_idle(&mut self, max_age_secs: i64) -> u64 {
+        let cutoff = self.now.saturating_sub(max_age_secs);
+        let before = self.live.len();
+        self.live.retain(|_, m| m.last_seen.secs >= cutoff);
+        self.sessions
+            .retain(|_, s| s.connected_at.is_none_or(|t| t.secs >= cutoff));
+        let dropped = (before - self.live.len()) as u64;
+        self.counts.dropped_in_flight += dropped;
+        dropped
+    }
+
+    /// Log time has reached `secs` though no line says so (a live follower whose log is quiet):
+    /// hands on the messages whose linger is over.
+    pub fn advance_to(&mut self, secs: i64) {
+        self.advance(secs);
+    }
+
+    /// The messages in flight, in no order (for a follower to save them).
+    pub fn in_flight_messages(&self) -> impl Iterator<Item = &Message> {
+        self.live.values()
+    }
+
+    /// Takes back a message saved while in flight. One whose life has ended waits out its
+    /// linger again. A message without a queue ID (a NOQUEUE record) is never in flight.
+    pub fn restore(&mut self, m: Message) {
+        let Some(queue_id) = m.queue_id else {
+            return;
+        };
+        let key = MessageKey {
+            host: self.strings.id(m.host.as_bytes()),
+            instance: self.strings.id(m.instance.as_bytes()),
+            queue_id,
+        };
+        if !self.places.contains(&(key.host, key.instance)) {
+            self.places.push((key.host, key.instance));
+        }
+        if let (Some(_), Some(at)) = (m.ending, m.ended_at) {
+            let deadline = at.secs.saturating_add(self.config.linger_secs);
+            let i = self.closing.partition_point(|&(d, _, _)| d <= deadline);
+            self.closing.insert(i, (deadline, key, at));
+        }
+        self.live.insert(key, m);
     }
 
     /// The next finished message, if any.

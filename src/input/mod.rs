@@ -6,12 +6,14 @@
 //! - [`sources_from_args`] / [`default_sources`] decide *what* to read,
 //! - [`order_rotated`] puts a rotated set of logs in chronological order,
 //! - [`Source::open`] turns a source into a [`LineReader`], decompressing on a
-//!   separate thread when the bytes are gzip, zstd, bzip2 or xz.
+//!   separate thread when the bytes are gzip, zstd, bzip2 or xz,
+//! - [`follow`] follows one file (or a pipe) as it grows, across rotations, like `tail -F`.
 
 use std::fmt;
 use std::path::PathBuf;
 
 mod decompress;
+pub mod follow;
 mod lines;
 mod rotation;
 mod source;
