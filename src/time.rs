@@ -46,7 +46,14 @@ impl Stamp {
     }
 
     pub fn write_rfc3339(&self, out: &mut String) {
-        let local = self.secs + i64::from(self.offset);
+        // RFC 3339 offsets have no seconds: an old local mean time offset (before ~1900) is
+        // shown in UTC rather than cut to the minute, which would name another instant.
+        let offset = if self.offset % 60 == 0 {
+            self.offset
+        } else {
+            0
+        };
+        let local = self.secs + i64::from(offset);
         let days = local.div_euclid(86_400);
         let sod = local.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
@@ -64,8 +71,8 @@ impl Stamp {
             }
             let _ = write!(out, ".{frac}");
         }
-        let sign = if self.offset < 0 { '-' } else { '+' };
-        let off = self.offset.unsigned_abs();
+        let sign = if offset < 0 { '-' } else { '+' };
+        let off = offset.unsigned_abs();
         let _ = write!(out, "{sign}{:02}:{:02}", off / 3600, (off / 60) % 60);
     }
 }
@@ -185,7 +192,14 @@ impl Clock {
                 }
             },
             // December → January (or any jump back of half a year or more) is a new year.
-            Some(y) if month < self.last_month && self.last_month - month >= 6 => y + 1,
+            Some(y) if month < self.last_month && self.last_month - month >= 6 => {
+                y.saturating_add(1)
+            }
+            // A December line after January ones is a straggler from the old year: it does not
+            // move the year the lines after it are in.
+            Some(y) if month > self.last_month && month - self.last_month >= 6 => {
+                return y.saturating_sub(1)
+            }
             Some(y) => y,
         };
         self.year = Some(year);
@@ -247,6 +261,27 @@ mod tests {
         assert_eq!(
             c.resolve(syslog(1, 1)).unwrap().rfc3339(),
             "2027-01-01T08:00:00+00:00"
+        );
+    }
+
+    #[test]
+    fn a_straggler_from_the_old_year_does_not_move_the_year() {
+        let mut c = utc_clock(Some(2026), "2027-06-01T00:00:00Z");
+        assert_eq!(
+            c.resolve(syslog(12, 31)).unwrap().rfc3339(),
+            "2026-12-31T08:00:00+00:00"
+        );
+        assert_eq!(
+            c.resolve(syslog(1, 1)).unwrap().rfc3339(),
+            "2027-01-01T08:00:00+00:00"
+        );
+        assert_eq!(
+            c.resolve(syslog(12, 31)).unwrap().rfc3339(),
+            "2026-12-31T08:00:00+00:00"
+        );
+        assert_eq!(
+            c.resolve(syslog(1, 2)).unwrap().rfc3339(),
+            "2027-01-02T08:00:00+00:00"
         );
     }
 

@@ -539,11 +539,14 @@ pub fn run(
             if expected.is_none() || expected.as_deref() == Some(s.source.as_str()) {
                 (s.position, s.messages)
             } else {
-                eprintln!(
-                    "mailtrail: the state in {} was saved while following {}, not this input: not used",
-                    args.state.as_deref().map(|p| p.display().to_string()).unwrap_or_default(),
+                crate::cli::warn(&format!(
+                    "the state in {} was saved while following {}, not this input: not used",
+                    args.state
+                        .as_deref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
                     s.source
-                );
+                ));
                 (None, Vec::new())
             }
         }
@@ -563,7 +566,7 @@ pub fn run(
     if let (Some(addr), Some(shared)) = (metrics_addr, &registry) {
         let bound = metrics::http::serve(addr, shared.clone())
             .map_err(|e| UsageError(format!("--metrics {addr}: {}", input::io_message(&e))))?;
-        eprintln!("mailtrail: metrics on http://{bound}/metrics");
+        crate::cli::warn(&format!("metrics on http://{bound}/metrics"));
     }
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
@@ -601,15 +604,15 @@ pub fn run(
             .as_ref()
             .map(|shared| Metrics::new(shared.clone(), args.metrics_domains, since)),
     };
-    eprintln!(
-        "mailtrail: following {}{}",
+    crate::cli::warn(&format!(
+        "following {}{}",
         follower.name(),
         if restored.is_empty() {
             String::new()
         } else {
             format!(" ({} messages in flight restored)", restored.len())
         }
-    );
+    ));
     let outcome = live::run(&mut follower, &options, restored, &mut consumers, &stop);
     if let Some(e) = consumers.printer.and_then(|p| p.error) {
         return Err(e.into());
@@ -619,18 +622,18 @@ pub fn run(
         errors.push(InputError::new(path.display().to_string(), e));
     }
     if outcome.stop == Stop::InputEnded {
-        eprintln!("mailtrail: {}: the input ended", follower.name());
+        crate::cli::warn(&format!("{}: the input ended", follower.name()));
     }
     let s = &outcome.stats;
-    eprintln!(
-        "mailtrail: {} lines read ({} Postfix lines not understood), {} messages ended, {} in flight, {} dropped after --max-age {}",
+    crate::cli::warn(&format!(
+        "{} lines read ({} Postfix lines not understood), {} messages ended, {} in flight, {} dropped after --max-age {}",
         s.lines,
         s.not_understood,
         outcome.counts.messages,
         outcome.in_flight,
         outcome.counts.dropped_in_flight,
         args.max_age
-    );
+    ));
     Ok(Finished {
         matched: true,
         errors,

@@ -58,7 +58,7 @@ pub struct Cli {
 struct GlobalArgs {
     /// Year of the first syslog timestamp (traditional stamps have none). Default: inferred
     /// from each file's modification time; December → January starts a new year.
-    #[arg(long, global = true, value_name = "YEAR")]
+    #[arg(long, global = true, value_name = "YEAR", value_parser = clap::value_parser!(i16).range(1..=9999))]
     year: Option<i16>,
     /// Time zone of timestamps written without one (an IANA name such as Europe/Berlin).
     /// Default: the system's local zone.
@@ -271,7 +271,10 @@ fn sources(args: &InputArgs) -> (Vec<Source>, Vec<InputError>) {
         match input::default_sources() {
             Ok(sources) => {
                 let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
-                eprintln!("mailtrail: reading {}", names.join(", "));
+                warn(&format!(
+                    "reading {}",
+                    crate::text::terminal(&names.join(", "))
+                ));
                 (sources, Vec::new())
             }
             Err(e) => (Vec::new(), vec![e]),
@@ -300,6 +303,14 @@ fn run_pipeline(
         offset: e.offset,
         message: e.message.clone(),
     }));
+    // Each input error as one line naming the input (escaped: file names are data too), as
+    // soon as the pipeline is done, so that an early end of the output cannot hide them.
+    for e in &errors {
+        warn(&crate::text::terminal(&e.to_string()));
+    }
+    if !errors.is_empty() {
+        INPUT_ERRORS.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
     (outcome, errors)
 }
 
@@ -307,12 +318,26 @@ fn run_pipeline(
 fn report_unparsed(outcome: &Outcome) {
     let s = &outcome.stats;
     if s.not_understood > 0 {
-        eprintln!(
-            "mailtrail: {} of {} Postfix lines not understood (list them with: mailtrail stats --unparsed)",
+        warn(&format!(
+            "{} of {} Postfix lines not understood (list them with: mailtrail stats --unparsed)",
             s.not_understood, s.postfix_lines
-        );
+        ));
+    }
+    if s.malformed > 0 {
+        warn(&format!(
+            "{} of {} lines are not syslog lines and were skipped (mailtrail stats counts them)",
+            s.malformed, s.lines
+        ));
     }
 }
+
+/// A line on stderr. Never panics: a closed stderr is not worth a crash.
+pub(crate) fn warn(text: &str) {
+    let _ = writeln!(io::stderr(), "mailtrail: {text}");
+}
+
+/// Input errors seen by this run: `| head` may end the output early, but not the exit status.
+static INPUT_ERRORS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 fn write_out(out: &mut dyn Write, text: &str) -> io::Result<()> {
     out.write_all(text.as_bytes())
@@ -322,9 +347,6 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(f) => {
-            for e in &f.errors {
-                eprintln!("mailtrail: {e}");
-            }
             if !f.errors.is_empty() {
                 ExitCode::from(2)
             } else if f.matched {
@@ -334,13 +356,20 @@ pub fn main() -> ExitCode {
             }
         }
         Err(Failure::Usage(UsageError(msg))) => {
-            eprintln!("mailtrail: {msg}");
+            warn(&msg);
             ExitCode::from(2)
         }
-        // `mailtrail … | head -1`: the reader left; that is not an error.
-        Err(Failure::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        // `mailtrail … | head -1`: the reader left; that is not an error (but an unreadable
+        // input still is).
+        Err(Failure::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+            if INPUT_ERRORS.load(std::sync::atomic::Ordering::Relaxed) {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
         Err(Failure::Io(e)) => {
-            eprintln!("mailtrail: writing output: {e}");
+            warn(&format!("writing output: {e}"));
             ExitCode::from(2)
         }
     }

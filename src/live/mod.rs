@@ -157,7 +157,7 @@ impl Driver<'_> {
                 Err(e) => {
                     let text = format!("{}: {}", path.display(), crate::input::io_message(&e));
                     if self.state_error.as_deref() != Some(text.as_str()) {
-                        eprintln!("mailtrail: saving the state: {text}");
+                        crate::cli::warn(&format!("saving the state: {text}"));
                     }
                     self.state_error = Some(text);
                 }
@@ -250,7 +250,7 @@ pub fn run(
                     ControlFlow::Continue(n) => changed |= n > 0,
                 }
                 for note in follower.take_notes() {
-                    eprintln!("mailtrail: {note}");
+                    crate::cli::warn(&note.to_string());
                 }
                 if last_prune.elapsed() >= PRUNE_EVERY {
                     driver.tracker.drop_idle(options.max_age_secs);
@@ -272,7 +272,7 @@ pub fn run(
         }
     };
     for note in follower.take_notes() {
-        eprintln!("mailtrail: {note}");
+        crate::cli::warn(&note.to_string());
     }
     if stopped != Stop::Sink {
         if options.state.is_none() {

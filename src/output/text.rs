@@ -227,7 +227,7 @@ pub fn trace(m: &Message, style: &Style) -> String {
         label(
             &mut out,
             style,
-            &v.action,
+            &t(&v.action),
             &format!(
                 "{} by {} at {}: {}",
                 style.dim(&v.time.rfc3339()),

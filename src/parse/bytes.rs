@@ -92,31 +92,32 @@ pub fn angle_field<'a>(text: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
         // The key must start a field: at the beginning or after a space or comma.
         if start == 0 || matches!(text.get(start - 1), Some(b' ' | b',')) {
             let value_start = start + key.len();
-            return Some(angle_value(text.get(value_start..).unwrap_or_default()).0);
+            return angle_value(text.get(value_start..).unwrap_or_default()).map(|(v, _)| v);
         }
         from = start + key.len();
     }
     None
 }
 
-/// Given text just after an opening `<`, returns (value, rest after the closing `>`).
-/// The closing `>` is the first one followed by end of text, `,`, space or `;` — addresses
-/// may themselves contain `>` inside quotes, which this tolerates in the common case.
-pub fn angle_value(text: &[u8]) -> (&[u8], &[u8]) {
+/// Given text just after an opening `<`, returns (value, rest after the closing `>`), or
+/// `None` when the line was cut before the `>` (a cut address is not an address).
+/// The closing `>` is the first one followed by end of text, `,`, space, `;` or `:` —
+/// addresses may themselves contain `>` inside quotes, which this tolerates in the common case.
+pub fn angle_value(text: &[u8]) -> Option<(&[u8], &[u8])> {
     let mut i = 0;
     while let Some(at) = memchr::memchr(b'>', text.get(i..).unwrap_or_default()) {
         let end = i + at;
         match text.get(end + 1) {
             None | Some(b',') | Some(b' ') | Some(b';') | Some(b':') => {
-                return (
+                return Some((
                     text.get(..end).unwrap_or_default(),
                     text.get(end + 1..).unwrap_or_default(),
-                );
+                ));
             }
             _ => i = end + 1,
         }
     }
-    (text, &[])
+    None
 }
 
 /// A `name[address]` or `name[address]:port` client or relay, as Postfix prints them.

@@ -1,7 +1,7 @@
 //! cleanup(8) and pickup(8): the Message-ID, header/body checks and milter verdicts, and
 //! local submission.
 
-use super::bytes::{angle_value, plain_field, strip};
+use super::bytes::{plain_field, strip};
 use super::queue_id::{lead, Lead, QueueId};
 use super::verdict;
 use crate::event::Event;
@@ -11,11 +11,12 @@ pub fn parse(text: &[u8]) -> Option<Event<'_>> {
         return None;
     };
     if let Some(after) = strip(rest, b"message-id=") {
-        // Usually `<id>`; may be empty (`message-id=`), `<>` or a corrupt value without brackets.
-        let message_id = match after.strip_prefix(b"<") {
-            Some(inner) => angle_value(inner).0,
-            None => after,
-        };
+        // The header's value as the sender wrote it: usually `<id>`; also empty, `<>`, or a
+        // corrupt value (no brackets, text after the `>`, a `<` never closed), kept as it is.
+        let message_id = after
+            .strip_prefix(b"<")
+            .and_then(|v| v.strip_suffix(b">"))
+            .unwrap_or(after);
         return Some(Event::MessageId {
             queue_id,
             message_id,

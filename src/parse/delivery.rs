@@ -102,8 +102,11 @@ pub fn parse_delivery(queue_id: QueueId, text: &[u8]) -> Option<Event<'_>> {
             }));
         }
         let (value, next) = if let Some(inner) = after.strip_prefix(b"<") {
-            let (v, next) = angle_value(inner);
-            (v, next)
+            match angle_value(inner) {
+                Some(found) => found,
+                // The line was cut inside the address.
+                None => return cut(queue_id, to),
+            }
         } else {
             let end = memchr::memchr(b',', after).unwrap_or(after.len());
             (

@@ -25,7 +25,7 @@ pub fn parse(text: &[u8]) -> Option<Event<'_>> {
     // One pass, left to right: `from=<s>, size=N, nrcpt=N (queue active)` or
     // `from=<s>, status=expired, returned to sender`.
     let (from, tail) = match after.strip_prefix(b"<") {
-        Some(inner) => angle_value(inner),
+        Some(inner) => angle_value(inner)?,
         // Some logs (old versions, hand edits) drop the angle brackets.
         None => {
             let end = memchr::memchr(b',', after).unwrap_or(after.len());

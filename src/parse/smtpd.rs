@@ -103,12 +103,12 @@ fn session(text: &[u8]) -> Option<Event<'_>> {
     }
     if let Some(after) = strip(text, b"sender=<") {
         return Some(Event::Sender {
-            address: super::bytes::angle_value(after).0,
+            address: super::bytes::angle_value(after)?.0,
         });
     }
     if let Some(after) = strip(text, b"recipient=<") {
         return Some(Event::Recipient {
-            address: super::bytes::angle_value(after).0,
+            address: super::bytes::angle_value(after)?.0,
         });
     }
     if let Some(tls) = tls(text) {
