@@ -320,3 +320,27 @@ fn one_thread_and_two_threads_tell_the_same() {
     let two = run(&["--threads", "2", "stats", "--json", log]);
     assert_eq!(text(&one.stdout), text(&two.stdout));
 }
+
+#[test]
+fn a_flood_of_queue_ids_that_never_complete_is_bounded_and_said() {
+    let log: String = (0..5_000)
+        .map(|i| format!("Aug 15 08:{:02}:{:02} mx postfix/cleanup[1]: {:010X}: message-id=<{i}@flood.example>\n", i / 3600 % 60, i / 60 % 60, 0x100000 + i))
+        .collect();
+    let o = with_stdin(
+        &["--max-in-flight", "1000", "stats", "--json", "-"],
+        log.as_bytes(),
+    );
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(s["messages"], 5_000, "every message is still reported");
+    assert!(s["evicted_in_flight"].as_u64().unwrap() >= 4_000, "{s}");
+    let o = with_stdin(
+        &["--max-in-flight", "1000", "messages", "-"],
+        log.as_bytes(),
+    );
+    assert_eq!(text(&o.stdout).lines().count(), 5_000);
+    assert!(
+        text(&o.stderr).contains("memory bound reached"),
+        "{}",
+        text(&o.stderr)
+    );
+}

@@ -581,6 +581,7 @@ pub fn run(
             tracker: TrackerConfig {
                 linger_secs: args.linger,
                 keep_raw: false,
+                ..TrackerConfig::default()
             },
             // The live driver reads one line at a time, on one thread.
             threads: 1,

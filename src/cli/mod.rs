@@ -77,6 +77,10 @@ struct GlobalArgs {
     /// thread of their own (default: 2 where the machine has two cores or more).
     #[arg(long, global = true, value_name = "N")]
     threads: Option<usize>,
+    /// At most N messages in memory at once; past it the oldest are reported as they stand
+    /// (and counted) — a bound against floods of queue IDs that never complete.
+    #[arg(long, global = true, value_name = "N", default_value_t = crate::correlate::tracker::DEFAULT_MAX_IN_FLIGHT)]
+    max_in_flight: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -251,6 +255,7 @@ impl GlobalArgs {
                 syslog_names: self.syslog_names.clone(),
                 tracker: TrackerConfig {
                     keep_raw,
+                    max_in_flight: self.max_in_flight.max(1),
                     ..TrackerConfig::default()
                 },
                 threads: self.threads.unwrap_or_else(|| {
@@ -321,6 +326,13 @@ fn report_unparsed(outcome: &Outcome) {
         warn(&format!(
             "{} of {} Postfix lines not understood (list them with: mailtrail stats --unparsed)",
             s.not_understood, s.postfix_lines
+        ));
+    }
+    let c = &outcome.counts;
+    if c.evicted_in_flight > 0 || c.evicted_sessions > 0 {
+        warn(&format!(
+            "memory bound reached: {} messages were reported before their end (--max-in-flight), {} smtpd sessions forgotten",
+            c.evicted_in_flight, c.evicted_sessions
         ));
     }
     if s.malformed > 0 {

@@ -73,6 +73,8 @@ struct StatsJson<'a> {
     reused_queue_ids: u64,
     lines_after_removal: u64,
     still_queued_at_end: u64,
+    evicted_in_flight: u64,
+    evicted_sessions: u64,
 }
 
 pub fn run(
@@ -114,6 +116,8 @@ pub fn run(
             reused_queue_ids: outcome.counts.reused_queue_ids,
             lines_after_removal: outcome.counts.lines_after_removal,
             still_queued_at_end: outcome.counts.open_at_end,
+            evicted_in_flight: outcome.counts.evicted_in_flight,
+            evicted_sessions: outcome.counts.evicted_sessions,
         };
         let text = serde_json::to_string(&json).map_err(io::Error::other)?;
         write_out(out, &(text + "\n"))?;
@@ -153,6 +157,13 @@ pub fn run(
         "  queue IDs reused       {:>10}",
         outcome.counts.reused_queue_ids
     );
+    if outcome.counts.evicted_in_flight > 0 {
+        let _ = writeln!(
+            t,
+            "  reported before their end (--max-in-flight) {:>10}",
+            outcome.counts.evicted_in_flight
+        );
+    }
     let _ = writeln!(
         t,
         "NOQUEUE rejects          {:>10}",

@@ -31,13 +31,26 @@ pub struct TrackerConfig {
     pub linger_secs: i64,
     /// Keep each message's original lines (for `trace --raw`).
     pub keep_raw: bool,
+    /// At most this many messages in memory: past it, the oldest (by last line) are handed on
+    /// as they are, and counted — a flood of queue IDs that never complete cannot exhaust
+    /// memory.
+    pub max_in_flight: usize,
+    /// At most this many smtpd sessions (connections without their disconnect) remembered.
+    pub max_sessions: usize,
 }
+
+/// Messages in flight kept at most, by default: far above what a real queue holds in the
+/// log's view, far below what exhausts a machine (a message in flight takes 1–2 KiB).
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 100_000;
+const DEFAULT_MAX_SESSIONS: usize = 100_000;
 
 impl Default for TrackerConfig {
     fn default() -> Self {
         TrackerConfig {
             linger_secs: DEFAULT_LINGER_SECS,
             keep_raw: false,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            max_sessions: DEFAULT_MAX_SESSIONS,
         }
     }
 }
@@ -169,12 +182,17 @@ pub struct TrackerCounts {
     pub open_at_end: u64,
     /// Messages in flight dropped from memory by `drop_idle`, their fate never known.
     pub dropped_in_flight: u64,
+    /// Messages handed on before their life ended because too many were in flight.
+    pub evicted_in_flight: u64,
+    /// smtpd sessions forgotten because too many were open.
+    pub evicted_sessions: u64,
 }
 
 pub struct Tracker {
     config: TrackerConfig,
     strings: Interner,
-    live: HashMap<MessageKey, Message>,
+    /// Boxed: the map moves small entries when it grows, not whole messages.
+    live: HashMap<MessageKey, Box<Message>>,
     /// Ended messages waiting out their linger: (deadline, key, when it ended).
     closing: VecDeque<(i64, MessageKey, Stamp)>,
     sessions: HashMap<SessionKey, Session>,
@@ -182,8 +200,10 @@ pub struct Tracker {
     /// and in order of expiry.
     pending_reinjections: HashMap<QueueId, (i64, MessageKey)>,
     pending_order: VecDeque<(i64, QueueId)>,
-    /// Every (host, instance) seen: where a `queued as` ID may live.
-    places: Vec<(u32, u32)>,
+    /// Messages received by smtpd within the last linger window, by queue ID: where the ID of
+    /// a `queued as` reply may live (a content filter's re-injection, a relay in the input).
+    births: HashMap<QueueId, Vec<MessageKey>>,
+    birth_order: VecDeque<(i64, MessageKey)>,
     ready: VecDeque<Message>,
     now: i64,
     counts: TrackerCounts,
@@ -199,7 +219,8 @@ impl Tracker {
             sessions: HashMap::default(),
             pending_reinjections: HashMap::default(),
             pending_order: VecDeque::new(),
-            places: Vec::new(),
+            births: HashMap::default(),
+            birth_order: VecDeque::new(),
             ready: VecDeque::new(),
             now: i64::MIN,
             counts: TrackerCounts::default(),
@@ -237,7 +258,7 @@ impl Tracker {
 
     /// The messages in flight, in no order (for a follower to save them).
     pub fn in_flight_messages(&self) -> impl Iterator<Item = &Message> {
-        self.live.values()
+        self.live.values().map(|m| &**m)
     }
 
     /// Takes back a message saved while in flight. One whose life has ended waits out its
@@ -251,15 +272,12 @@ impl Tracker {
             instance: self.strings.id(m.instance.as_bytes()),
             queue_id,
         };
-        if !self.places.contains(&(key.host, key.instance)) {
-            self.places.push((key.host, key.instance));
-        }
         if let (Some(_), Some(at)) = (m.ending, m.ended_at) {
             let deadline = at.secs.saturating_add(self.config.linger_secs);
             let i = self.closing.partition_point(|&(d, _, _)| d <= deadline);
             self.closing.insert(i, (deadline, key, at));
         }
-        self.live.insert(key, m);
+        self.live.insert(key, Box::new(m));
     }
 
     /// The next finished message, if any.
@@ -282,7 +300,7 @@ impl Tracker {
             .drain()
             .map(|(_, mut m)| {
                 m.stale = m.last_seen.secs.saturating_add(linger) < now;
-                m
+                *m
             })
             .collect();
         rest.sort_by_key(|m| (m.first_seen, m.queue_id));
@@ -310,6 +328,11 @@ impl Tracker {
                     connected_at: Some(ctx.time),
                     ..Session::default()
                 };
+                if self.sessions.len() >= self.config.max_sessions.max(2)
+                    && !self.sessions.contains_key(&key)
+                {
+                    self.evict_sessions();
+                }
                 self.sessions.insert(key, session);
             }
             Event::Disconnect { counts, .. } => {
@@ -704,6 +727,18 @@ impl Tracker {
             self.closing.pop_front();
             self.release_if_ended(key, ended);
         }
+        while let Some(&(deadline, key)) = self.birth_order.front() {
+            if deadline >= secs {
+                break;
+            }
+            self.birth_order.pop_front();
+            if let Some(keys) = self.births.get_mut(&key.queue_id) {
+                keys.retain(|k| *k != key);
+                if keys.is_empty() {
+                    self.births.remove(&key.queue_id);
+                }
+            }
+        }
         while let Some(&(deadline, id)) = self.pending_order.front() {
             if deadline >= secs {
                 break;
@@ -725,11 +760,45 @@ impl Tracker {
             .get(&key)
             .is_some_and(|m| m.ended_at == Some(ended))
         {
-            if let Some(m) = self.live.remove(&key) {
+            if let Some(m) = self.live.remove(&key).map(|m| *m) {
                 self.counts.messages += 1;
                 self.ready.push_back(m);
             }
         }
+    }
+
+    /// Too many messages in flight: the oldest tenth (by last line) are handed on as they are.
+    fn evict_in_flight(&mut self) {
+        let mut ages: Vec<(Stamp, MessageKey)> =
+            self.live.iter().map(|(k, m)| (m.last_seen, *k)).collect();
+        let n = (ages.len() / 10).max(1);
+        if n < ages.len() {
+            ages.select_nth_unstable_by_key(n, |&(t, _)| t);
+        }
+        ages.truncate(n);
+        ages.sort_unstable_by_key(|&(t, _)| t);
+        for (_, key) in ages {
+            if let Some(m) = self.live.remove(&key).map(|m| *m) {
+                self.counts.evicted_in_flight += 1;
+                self.counts.messages += 1;
+                self.ready.push_back(m);
+            }
+        }
+    }
+
+    /// Too many smtpd sessions without their disconnect: the older half is forgotten.
+    fn evict_sessions(&mut self) {
+        let mut times: Vec<Stamp> = self
+            .sessions
+            .values()
+            .map(|s| s.connected_at.unwrap_or_default())
+            .collect();
+        let mid = times.len() / 2;
+        let (_, &mut cutoff, _) = times.select_nth_unstable(mid);
+        let before = self.sessions.len();
+        self.sessions
+            .retain(|_, s| s.connected_at.unwrap_or_default() > cutoff);
+        self.counts.evicted_sessions += (before - self.sessions.len()) as u64;
     }
 
     fn schedule_close(&mut self, key: MessageKey, at: Stamp) {
@@ -758,22 +827,21 @@ impl Tracker {
             }
         };
         if restart {
-            if let Some(old) = self.live.remove(&key) {
+            if let Some(old) = self.live.remove(&key).map(|m| *m) {
                 self.counts.reused_queue_ids += 1;
                 self.counts.messages += 1;
                 self.ready.push_back(old);
             }
         }
-        let keep_raw = self.config.keep_raw;
-        if !self.places.contains(&(key.host, key.instance)) {
-            self.places.push((key.host, key.instance));
+        if self.live.len() >= self.config.max_in_flight.max(1) && !self.live.contains_key(&key) {
+            self.evict_in_flight();
         }
+        let keep_raw = self.config.keep_raw;
         let host = self.strings.name(key.host);
         let instance = self.strings.name(key.instance);
-        let m = self
-            .live
-            .entry(key)
-            .or_insert_with(|| Message::new(Some(key.queue_id), host, instance, ctx.time));
+        let m = self.live.entry(key).or_insert_with(|| {
+            Box::new(Message::new(Some(key.queue_id), host, instance, ctx.time))
+        });
         if ctx.time < m.first_seen {
             m.first_seen = ctx.time;
         }
@@ -857,26 +925,26 @@ impl Tracker {
         let window = self.config.linger_secs;
         let now = self.now;
         // The same host and instance first (a content filter), then the others (a relay whose
-        // log is in the input): a handful of direct look-ups, never a scan of the queue.
-        let mut places = self.places.clone();
-        places.sort_by_key(|&(h, i)| (h != from.host, i != from.instance, h, i));
-        let found = places
-            .into_iter()
-            .map(|(host, instance)| MessageKey {
-                host,
-                instance,
-                queue_id: next,
-            })
-            .find(|k| {
-                *k != from
-                    && self.live.get(k).is_some_and(|m| {
-                        m.origin == Some(Origin::Smtpd)
-                            && (m.first_seen.secs - now).abs() <= window
-                            && !m.links.iter().any(|l| {
-                                l.kind == LinkKind::ReinjectedFrom && l.queue_id != from.queue_id
-                            })
-                    })
-            });
+        // log is in the input): only the messages smtpd received under that ID lately.
+        let mut candidates = self.births.get(&next).cloned().unwrap_or_default();
+        candidates.sort_by_key(|k| {
+            (
+                k.host != from.host,
+                k.instance != from.instance,
+                k.host,
+                k.instance,
+            )
+        });
+        let found = candidates.into_iter().find(|k| {
+            *k != from
+                && self.live.get(k).is_some_and(|m| {
+                    m.origin == Some(Origin::Smtpd)
+                        && (m.first_seen.secs - now).abs() <= window
+                        && !m.links.iter().any(|l| {
+                            l.kind == LinkKind::ReinjectedFrom && l.queue_id != from.queue_id
+                        })
+                })
+        });
         match found {
             Some(target) => self.link(from, LinkKind::ReinjectedAs, target),
             None => {
@@ -887,8 +955,15 @@ impl Tracker {
         }
     }
 
-    /// A message just received by smtpd may be the next hop of an earlier `queued as`.
+    /// A message just received by smtpd may be the next hop of an earlier `queued as`, or of
+    /// one still to come.
     fn claim_reinjection(&mut self, key: MessageKey) {
+        let keys = self.births.entry(key.queue_id).or_default();
+        if !keys.contains(&key) {
+            keys.push(key);
+            self.birth_order
+                .push_back((self.now.saturating_add(self.config.linger_secs), key));
+        }
         match self.pending_reinjections.get(&key.queue_id) {
             Some(&(_, from)) if from != key => {
                 self.pending_reinjections.remove(&key.queue_id);
@@ -931,7 +1006,7 @@ impl Tracker {
                 time,
             );
             m.origin = Some(Origin::Internal);
-            self.live.insert(to, m);
+            self.live.insert(to, Box::new(m));
         }
         let back_host = (to.host != from.host).then(|| self.strings.name(from.host));
         if let Some(m) = self.live.get_mut(&to) {
