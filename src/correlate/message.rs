@@ -326,6 +326,9 @@ pub struct Message {
     /// Delivery problems and diagnostics logged with this queue ID.
     pub problems: Vec<(Stamp, String)>,
     pub raw: Vec<RawLine>,
+    /// Hashes of the lines taken in, so that a line logged twice (overlapping files, a
+    /// duplicated log) counts once.
+    pub(crate) line_hashes: Vec<u64>,
 }
 
 impl Message {
@@ -366,6 +369,7 @@ impl Message {
             rejections: Vec::new(),
             problems: Vec::new(),
             raw: Vec::new(),
+            line_hashes: Vec::new(),
         }
     }
 

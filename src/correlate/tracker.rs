@@ -17,6 +17,7 @@ use crate::text::owned;
 use crate::time::Stamp;
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::VecDeque;
+use std::hash::BuildHasher;
 use std::rc::Rc;
 
 /// How long (log time) before the end of the input a message's last line must lie for a
@@ -186,6 +187,8 @@ pub struct TrackerCounts {
     pub evicted_in_flight: u64,
     /// smtpd sessions forgotten because too many were open.
     pub evicted_sessions: u64,
+    /// Lines seen twice for the same message (same time, same text) and taken once.
+    pub duplicate_lines: u64,
 }
 
 pub struct Tracker {
@@ -320,6 +323,42 @@ impl Tracker {
         let env = ctx.envelope;
         let host = self.strings.id(env.host);
         let instance = self.strings.id(env.program.syslog_name);
+        // The very same line (time and all) twice for one message is one line.
+        let line_hash = event.queue_id().map(|queue_id| {
+            let key = MessageKey {
+                host,
+                instance,
+                queue_id,
+            };
+            let hash = rustc_hash::FxBuildHasher.hash_one(ctx.raw);
+            (key, hash)
+        });
+        if let Some((key, hash)) = line_hash {
+            if self
+                .live
+                .get(&key)
+                .is_some_and(|m| m.line_hashes.contains(&hash))
+            {
+                self.counts.duplicate_lines += 1;
+                return;
+            }
+        }
+        self.observe_event(ctx, event, host, instance);
+        if let Some((key, hash)) = line_hash {
+            if let Some(m) = self.live.get_mut(&key) {
+                m.line_hashes.push(hash);
+            }
+        }
+    }
+
+    fn observe_event(
+        &mut self,
+        ctx: &LineContext<'_>,
+        event: &Event<'_>,
+        host: u32,
+        instance: u32,
+    ) {
+        let env = ctx.envelope;
         match *event {
             Event::Connect { client } => {
                 let key = self.session_key(ctx);

@@ -7,6 +7,11 @@ use super::InputError;
 /// Size of the line buffer, and of each read into it.
 pub(crate) const BUFFER_SIZE: usize = 256 * 1024;
 
+/// The longest line kept whole. A longer one (a corrupt file, an endless line without a
+/// newline) is handed on cut to this length and the rest of it skipped, so that memory stays
+/// bounded; no real log line comes near it (syslog daemons cut lines at 8 KiB or so).
+pub(crate) const MAX_LINE: usize = 64 * 1024 * 1024;
+
 enum State {
     /// More bytes may come.
     Reading,
@@ -39,6 +44,8 @@ pub struct LineReader {
     offset: u64,
     line: u64,
     state: State,
+    /// The rest of an overlong line is being skipped, up to its newline.
+    skipping: bool,
 }
 
 impl LineReader {
@@ -59,6 +66,7 @@ impl LineReader {
             offset: 0,
             line: 0,
             state: State::Reading,
+            skipping: false,
         }
     }
 
@@ -66,7 +74,29 @@ impl LineReader {
     pub fn next_line(&mut self) -> Result<Option<&[u8]>, InputError> {
         let (from, to) = loop {
             let unscanned = self.buf.get(self.scanned..self.end).unwrap_or_default();
-            if let Some(at) = memchr::memchr(b'\n', unscanned) {
+            let newline_at = memchr::memchr(b'\n', unscanned);
+            if self.skipping {
+                // Drop what is left of an overlong line, newline included.
+                match newline_at {
+                    Some(at) => {
+                        self.skipping = false;
+                        self.start = self.scanned + at + 1;
+                        self.scanned = self.start;
+                        continue;
+                    }
+                    None => {
+                        self.start = self.end;
+                        self.scanned = self.end;
+                    }
+                }
+            } else if newline_at.is_none() && self.end - self.start >= MAX_LINE {
+                let from = self.start;
+                self.start = self.end;
+                self.scanned = self.end;
+                self.skipping = true;
+                break (from, from + MAX_LINE);
+            }
+            if let Some(at) = newline_at.filter(|_| !self.skipping) {
                 let newline = self.scanned + at;
                 let from = self.start;
                 let mut to = newline;
@@ -302,5 +332,21 @@ mod tests {
             Interrupting(false, io::Cursor::new(b"a\nb\n".to_vec())),
         );
         assert_eq!(all_lines(&mut r), vec![b"a".to_vec(), b"b".to_vec()]);
+    }
+}
+
+#[cfg(test)]
+mod overlong_tests {
+    use super::{LineReader, MAX_LINE};
+    use std::io::Read;
+
+    #[test]
+    fn an_endless_line_is_cut_and_the_lines_after_it_survive() {
+        let long = std::io::repeat(b'x').take(MAX_LINE as u64 + 5_000_000);
+        let rest: &[u8] = b"\nnext line\n";
+        let mut r = LineReader::new("t", long.chain(rest));
+        assert_eq!(r.next_line().unwrap().map(<[u8]>::len), Some(MAX_LINE));
+        assert_eq!(r.next_line().unwrap(), Some(&b"next line"[..]));
+        assert_eq!(r.next_line().unwrap(), None);
     }
 }
