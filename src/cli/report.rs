@@ -32,7 +32,13 @@ pub struct ReportArgs {
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
     /// Fold VERP addresses as pflogsumm's --verp-mung does; =2 also folds `user=domain` VERP.
-    #[arg(long, value_name = "LEVEL", num_args = 0..=1, default_missing_value = "1")]
+    #[arg(
+        long,
+        value_name = "LEVEL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "1"
+    )]
     verp_mung: Option<u8>,
     /// Decode SRS addresses (SRS0=…, SRS1=…) to the original sender.
     #[arg(long)]

@@ -379,7 +379,14 @@ impl Report {
                 until: self.config.until.map(|t| t.rfc3339()),
             },
             hosts: self.hosts.clone(),
-            host: self.config.host.clone(),
+            // As the log spells it, when it holds that host.
+            host: self.config.host.as_ref().map(|h| {
+                self.hosts
+                    .keys()
+                    .find(|k| k.eq_ignore_ascii_case(h))
+                    .unwrap_or(h)
+                    .clone()
+            }),
             totals: self.totals.view(),
             totals_by_host: if by_host.len() > 1 {
                 by_host

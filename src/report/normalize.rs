@@ -113,6 +113,16 @@ pub fn diagnostic(text: &str) -> String {
         rest = &rest[at + 4..];
     }
     out.push_str(rest);
+    // `hostname mail.example.com does not resolve …`, `hostname … verification failed`.
+    if let Some(at) = out.find("hostname ") {
+        let start = at + 9;
+        let end = out[start..]
+            .find(char::is_whitespace)
+            .map_or(out.len(), |e| start + e);
+        if end > start {
+            out.replace_range(start..end, "HOST");
+        }
+    }
     out
 }
 
@@ -477,6 +487,10 @@ mod tests {
         assert_eq!(
             diagnostic("non-SMTP command from mail.example.com[192.0.2.7]: GET / HTTP/1.1"),
             "non-SMTP command from HOST[IP]: GET / HTTP/1.1"
+        );
+        assert_eq!(
+            diagnostic("hostname host-1.dyn.example does not resolve to address 198.51.100.101: Name or service not known"),
+            "hostname HOST does not resolve to address IP: Name or service not known"
         );
     }
 

@@ -370,15 +370,21 @@ pub fn text(v: &SmtpView, p: &PostscreenView, style: &Style, out: &mut String) {
             }
         }
         if v.per_hour.len() > 1 {
+            // `17h 12` within one day, `11-28 17h 12` across days.
+            let one_day = v
+                .per_hour
+                .iter()
+                .all(|h| h.hour.get(..10) == v.per_hour[0].hour.get(..10));
             let per_hour: Vec<String> = v
                 .per_hour
                 .iter()
                 .map(|h| {
-                    let hour = h.hour.get(11..).unwrap_or(&h.hour);
-                    format!("{} {}", hour.trim_end_matches(":00"), h.connections)
+                    let from = if one_day { 11 } else { 5 };
+                    let hour = h.hour.get(from..13).unwrap_or(&h.hour);
+                    format!("{hour}h {}", h.connections)
                 })
                 .collect();
-            let _ = writeln!(out, "  per hour: {}", per_hour.join(", "));
+            let _ = writeln!(out, "  connections per hour: {}", per_hour.join(", "));
         }
         if !v.clients.is_empty() {
             out.push('\n');

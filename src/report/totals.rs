@@ -270,7 +270,7 @@ pub fn text(v: &TotalsView, by_host: &BTreeMap<String, Counts>, style: &Style, o
             out,
             "  {}",
             style.dim(&format!(
-                "delivered includes {} notifications made by Postfix; {} passes through a content filter are not counted",
+                "delivered counts {} notifications made by Postfix, and not the {} hand-offs to a content filter",
                 c.notifications_delivered, c.filter_hops
             ))
         );
