@@ -503,6 +503,15 @@ pub fn text_of(bytes: &[u8]) -> Cow<'_, str> {
     }
 }
 
+/// `1 line`, `2 lines`.
+pub fn plural(n: impl std::fmt::Display + PartialEq<u64> + Copy, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// A section heading.
 pub fn heading(out: &mut String, style: &Style, title: &str) {
     let _ = writeln!(out, "{}", style.bold(title));

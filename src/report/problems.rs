@@ -442,7 +442,11 @@ fn reasons(title: &str, rows: &[ReasonView], groups: usize, style: &Style, out: 
     heading(
         out,
         style,
-        &format!("{title} ({} of {groups} groups)", rows.len()),
+        &format!(
+            "{title} ({} of {})",
+            rows.len(),
+            super::plural(groups as u64, "group", "groups")
+        ),
     );
     let mut t = Table::new(&[
         ("count", Align::Right),
@@ -520,7 +524,10 @@ pub fn text(v: &ProblemsView, style: &Style, out: &mut String) {
         heading(
             out,
             style,
-            &format!("SMTP client trouble ({} lines)", v.smtp_client_total),
+            &format!(
+                "SMTP client trouble ({})",
+                super::plural(v.smtp_client_total, "line", "lines")
+            ),
         );
         text_table(&v.smtp_client, false, style, out);
     }

@@ -178,10 +178,10 @@ pub fn text(v: &QueueView, style: &Style, out: &mut String) {
     heading(out, style, "Still in the queue at the end of the log");
     let _ = writeln!(
         out,
-        "  {} messages ({} held), {} recipients; oldest {}",
-        v.messages,
+        "  {} ({} held), {}; oldest {}",
+        super::plural(v.messages, "message", "messages"),
         v.held_messages,
-        v.recipients,
+        super::plural(v.recipients, "recipient", "recipients"),
         human_secs(v.oldest_seconds)
     );
     let mut headers: Vec<String> = vec!["domain".into(), "T".into()];

@@ -329,8 +329,10 @@ pub fn text(v: &SmtpView, p: &PostscreenView, style: &Style, out: &mut String) {
         heading(out, style, "SMTP sessions (smtpd)");
         let _ = writeln!(
             out,
-            "  {} connections, {} with TLS ({}%)",
-            v.connections, v.tls_sessions, v.tls_percent
+            "  {}, {} with TLS ({}%)",
+            super::plural(v.connections, "connection", "connections"),
+            v.tls_sessions,
+            v.tls_percent
         );
         if v.timed_connections > 0 {
             let _ = writeln!(
@@ -352,8 +354,8 @@ pub fn text(v: &SmtpView, p: &PostscreenView, style: &Style, out: &mut String) {
         if v.sasl_messages > 0 {
             let _ = writeln!(
                 out,
-                "  SASL: {} messages; by user: {}; by client: {}",
-                v.sasl_messages,
+                "  SASL: {}; by user: {}; by client: {}",
+                super::plural(v.sasl_messages, "message", "messages"),
                 inline(&v.sasl_by_user),
                 inline(&v.sasl_by_client)
             );

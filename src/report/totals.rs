@@ -270,8 +270,9 @@ pub fn text(v: &TotalsView, by_host: &BTreeMap<String, Counts>, style: &Style, o
             out,
             "  {}",
             style.dim(&format!(
-                "delivered counts {} notifications made by Postfix, and not the {} hand-offs to a content filter",
-                c.notifications_delivered, c.filter_hops
+                "delivered counts {} made by Postfix, not {} to a content filter",
+                super::plural(c.notifications_delivered, "notification", "notifications"),
+                super::plural(c.filter_hops, "hand-off", "hand-offs")
             ))
         );
     }
