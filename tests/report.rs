@@ -287,6 +287,10 @@ fn since_until_and_durations() {
     assert_eq!(n(t, "delivered"), 4);
     assert_eq!(n(t, "rejected"), 0);
     assert_eq!(day["traffic"]["daily"].as_array().map(Vec::len), Some(1));
+    // Two days within 48 hours: per day, and per clock hour.
+    let two_days = report(&["--host", "mx1", "--until", "2026-11-27", TWO_HOSTS]);
+    assert!(two_days.contains("Traffic per day"), "{two_days}");
+    assert!(two_days.contains("2026-11-27 10:00"), "{two_days}");
     // A duration back from now is accepted (what it selects depends on today).
     let o = mailtrail(&["report", "--since", "24h", TWO_HOSTS]);
     assert!(matches!(o.status.code(), Some(0) | Some(1)), "{o:?}");

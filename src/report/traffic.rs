@@ -175,14 +175,18 @@ pub fn text(v: &TrafficView, style: &Style, out: &mut String) {
     if v.hourly.is_empty() {
         return;
     }
+    // Per day as soon as the log spans more than one day; per clock hour up to 48 hours,
+    // beyond that by hour of the day (sums over all days).
+    if v.daily.len() > 1 {
+        heading(out, style, "Traffic per day");
+        let rows: Vec<(String, Row)> = v.daily.iter().map(|d| (d.day.clone(), d.row)).collect();
+        table("day", &rows, style, out);
+    }
     if v.hourly.len() <= 48 {
         heading(out, style, "Traffic per hour");
         let rows: Vec<(String, Row)> = v.hourly.iter().map(|h| (h.hour.clone(), h.row)).collect();
         table("hour", &rows, style, out);
     } else {
-        heading(out, style, "Traffic per day");
-        let rows: Vec<(String, Row)> = v.daily.iter().map(|d| (d.day.clone(), d.row)).collect();
-        table("day", &rows, style, out);
         heading(out, style, "Traffic by hour of the day (all days)");
         let rows: Vec<(String, Row)> = v
             .hour_of_day
