@@ -71,28 +71,42 @@ impl Traffic {
         else {
             return TrafficView::default();
         };
-        let hourly = (first..=last)
-            .map(|h| HourView {
-                hour: hour_label(h),
-                row: self.hours.get(&h).copied().unwrap_or_default(),
-            })
-            .collect();
+        // Every hour (day) from the first to the last, when that is a month (ten years) or
+        // less; beyond, only those with traffic.
+        let hourly = if last - first < MAX_HOURS_FILLED {
+            (first..=last).collect::<Vec<_>>()
+        } else {
+            self.hours.keys().copied().collect()
+        }
+        .into_iter()
+        .map(|h| HourView {
+            hour: hour_label(h),
+            row: self.hours.get(&h).copied().unwrap_or_default(),
+        })
+        .collect();
         let mut days: BTreeMap<i64, Row> = BTreeMap::new();
         for (h, r) in &self.hours {
             days.entry(h.div_euclid(24)).or_default().add(r);
         }
         let (d0, d1) = (first.div_euclid(24), last.div_euclid(24));
-        let daily = (d0..=d1)
-            .map(|d| DayView {
-                day: day_label(d),
-                row: days.get(&d).copied().unwrap_or_default(),
-            })
-            .collect();
+        let daily = if d1 - d0 < MAX_DAYS_FILLED {
+            (d0..=d1).collect::<Vec<_>>()
+        } else {
+            days.keys().copied().collect()
+        }
+        .into_iter()
+        .map(|d| DayView {
+            day: day_label(d),
+            row: days.get(&d).copied().unwrap_or_default(),
+        })
+        .collect();
         let mut profile = vec![Row::default(); 24];
         for (h, r) in &self.hours {
             profile[h.rem_euclid(24) as usize].add(r);
         }
         TrafficView {
+            span_hours: last - first + 1,
+            span_days: d1 - d0 + 1,
             hourly,
             daily,
             hour_of_day: profile,
@@ -117,14 +131,23 @@ pub struct DayView {
 
 #[derive(Serialize, Default)]
 pub struct TrafficView {
-    /// Every hour from the first to the last with traffic.
+    /// Clock hours and days from the first to the last with traffic.
+    pub span_hours: i64,
+    pub span_days: i64,
+    /// Every hour from the first to the last with traffic (up to 31 days; beyond, the hours
+    /// with traffic).
     pub hourly: Vec<HourView>,
+    /// Every day (up to ten years; beyond, the days with traffic).
     pub daily: Vec<DayView>,
     /// Sums by hour of the day (0–23) over the whole log.
     pub hour_of_day: Vec<Row>,
 }
 
 const BAR_WIDTH: usize = 40;
+const MAX_HOURS_FILLED: i64 = 31 * 24;
+const MAX_DAYS_FILLED: i64 = 3653;
+/// Longer day tables show only the days with traffic.
+const MAX_DAY_ROWS: usize = 62;
 
 fn table(label: &str, rows: &[(String, Row)], style: &Style, out: &mut String) {
     let max = rows
@@ -177,12 +200,23 @@ pub fn text(v: &TrafficView, style: &Style, out: &mut String) {
     }
     // Per day as soon as the log spans more than one day; per clock hour up to 48 hours,
     // beyond that by hour of the day (sums over all days).
-    if v.daily.len() > 1 {
-        heading(out, style, "Traffic per day");
-        let rows: Vec<(String, Row)> = v.daily.iter().map(|d| (d.day.clone(), d.row)).collect();
+    if v.span_days > 1 {
+        let long = v.daily.len() > MAX_DAY_ROWS;
+        let title = if long {
+            "Traffic per day (days with traffic)"
+        } else {
+            "Traffic per day"
+        };
+        heading(out, style, title);
+        let rows: Vec<(String, Row)> = v
+            .daily
+            .iter()
+            .filter(|d| !long || d.row != Row::default())
+            .map(|d| (d.day.clone(), d.row))
+            .collect();
         table("day", &rows, style, out);
     }
-    if v.hourly.len() <= 48 {
+    if v.span_hours <= 48 {
         heading(out, style, "Traffic per hour");
         let rows: Vec<(String, Row)> = v.hourly.iter().map(|h| (h.hour.clone(), h.row)).collect();
         table("hour", &rows, style, out);
