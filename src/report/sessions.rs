@@ -371,7 +371,7 @@ pub fn text(v: &SmtpView, p: &PostscreenView, style: &Style, out: &mut String) {
                 let _ = writeln!(out, "    by user: {}", inline(&v.sasl_failures_by_user));
             }
         }
-        if v.per_hour.len() > 1 {
+        if v.per_hour.len() > 1 && v.per_hour.len() <= 48 {
             // `17h 12` within one day, `11-28 17h 12` across days.
             let one_day = v
                 .per_hour
