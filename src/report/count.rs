@@ -53,7 +53,11 @@ impl Sketch {
         }
         let index = (x.ln() / gamma_ln()).ceil() as i32;
         match self.buckets.binary_search_by_key(&index, |&(i, _)| i) {
-            Ok(at) => self.buckets[at].1 += 1,
+            Ok(at) => {
+                if let Some(b) = self.buckets.get_mut(at) {
+                    b.1 += 1;
+                }
+            }
             Err(at) => self.buckets.insert(at, (index, 1)),
         }
     }
@@ -71,7 +75,11 @@ impl Sketch {
         self.zeros += other.zeros;
         for &(index, n) in &other.buckets {
             match self.buckets.binary_search_by_key(&index, |&(i, _)| i) {
-                Ok(at) => self.buckets[at].1 += n,
+                Ok(at) => {
+                    if let Some(b) = self.buckets.get_mut(at) {
+                        b.1 += n;
+                    }
+                }
                 Err(at) => self.buckets.insert(at, (index, n)),
             }
         }
@@ -208,6 +216,7 @@ pub struct Tally<V> {
     cap: usize,
     /// The heaviest weight ever dropped: the most any kept count may be short by.
     dropped_max: u64,
+    spare: V,
 }
 
 impl<V: Weighted> Tally<V> {
@@ -216,6 +225,7 @@ impl<V: Weighted> Tally<V> {
             map: FxHashMap::default(),
             cap: cap.max(2),
             dropped_max: 0,
+            spare: V::default(),
         }
     }
 
@@ -227,7 +237,11 @@ impl<V: Weighted> Tally<V> {
             }
             return self.map.entry(Box::from(key)).or_default();
         }
-        self.map.get_mut(key).expect("the key was just found")
+        match self.map.get_mut(key) {
+            Some(v) => v,
+            // Not reached: the key is there. A spare keeps this total without a panic.
+            None => &mut self.spare,
+        }
     }
 
     fn prune(&mut self) {

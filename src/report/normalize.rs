@@ -30,7 +30,7 @@ pub fn reply(text: &str) -> String {
             '<' => {
                 let end = rest[1..].find(['>', '<']).map(|e| e + 1);
                 match end {
-                    Some(e) if rest.as_bytes()[e] == b'>' && e <= 512 => {
+                    Some(e) if rest.as_bytes().get(e) == Some(&b'>') && e <= 512 => {
                         let inner = &rest[1..e];
                         out.push_str(if inner.contains('@') {
                             "<ADDR>"
@@ -66,9 +66,10 @@ pub fn reply(text: &str) -> String {
                 // An SMTP reply code inside the text (`refused to talk to me: 421 4.3.2 …`).
                 let code = word.len() == 3
                     && word.bytes().all(|b| b.is_ascii_digit())
-                    && matches!(word.as_bytes()[0], b'2'..=b'5')
+                    && matches!(word.as_bytes().first(), Some(b'2'..=b'5'))
                     && rest[end..].strip_prefix(' ').is_some_and(|r| {
-                        r.as_bytes().get(1) == Some(&b'.') && r.as_bytes()[0].is_ascii_digit()
+                        r.as_bytes().get(1) == Some(&b'.')
+                            && r.as_bytes().first().is_some_and(u8::is_ascii_digit)
                     });
                 out.push_str(fold_word(word, first_word || code));
                 first_word = false;
@@ -101,8 +102,10 @@ pub fn diagnostic(text: &str) -> String {
     while let Some(at) = rest.find("[IP]") {
         let before = &rest[..at];
         let start = before
-            .rfind(|c: char| c.is_whitespace() || matches!(c, '(' | '<' | ',' | ';' | '='))
-            .map(|i| i + 1)
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| c.is_whitespace() || matches!(c, '(' | '<' | ',' | ';' | '='))
+            .map(|(i, c)| i + c.len_utf8())
             .unwrap_or(0);
         out.push_str(&before[..start]);
         out.push_str(if start < before.len() {
@@ -161,7 +164,7 @@ fn fold_word(word: &str, first: bool) -> &str {
     // An enhanced status code: d.ddd.ddd
     let parts: Vec<&str> = word.split('.').collect();
     if parts.len() == 3
-        && parts[0].len() == 1
+        && parts.first().is_some_and(|p| p.len() == 1)
         && parts
             .iter()
             .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
@@ -310,13 +313,13 @@ pub fn verp_numbers(a: &str) -> Option<String> {
         b"return",
         b"sentto",
     ];
-    for i in 0..b.len() {
-        let keyword_end = if b[i].is_ascii_digit() {
+    for (i, c) in b.iter().enumerate() {
+        let keyword_end = if c.is_ascii_digit() {
             Some(i + 1)
         } else {
             WORDS
                 .iter()
-                .find(|w| l[i..].starts_with(w))
+                .find(|w| l.get(i..).is_some_and(|t| t.starts_with(w)))
                 .map(|w| i + w.len())
         };
         let Some(k) = keyword_end else { continue };
@@ -339,15 +342,17 @@ pub fn verp_numbers(a: &str) -> Option<String> {
 fn verp_groups(b: &[u8], mut j: usize) -> usize {
     let start = j;
     let is_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    // The byte at k, or 0 past the end (matches no class below).
+    let at = |k: usize| b.get(k).copied().unwrap_or(0);
     loop {
-        if j >= b.len() || !matches!(b[j], b'+' | b'_' | b'.' | b'*' | b'-') {
+        if !matches!(at(j), b'+' | b'_' | b'.' | b'*' | b'-') {
             return j.max(start);
         }
         let mut d = j + 1;
-        while d < b.len() && b[d].is_ascii_digit() {
+        while at(d).is_ascii_digit() {
             d += 1;
         }
-        if d == j + 1 || (d < b.len() && is_word(b[d])) {
+        if d == j + 1 || is_word(at(d)) {
             return j.max(start);
         }
         j = d;
@@ -358,30 +363,32 @@ fn verp_groups(b: &[u8], mut j: usize) -> usize {
 pub fn verp_user_domain(a: &str) -> Option<String> {
     let b = a.as_bytes();
     let special = |c: u8| matches!(c, b'=' | b'*' | b'-');
+    // The byte at k, or 0 past the end (matches no class below).
+    let byte = |k: usize| b.get(k).copied().unwrap_or(0);
     for i in 0..b.len() {
-        if !matches!(b[i], b'*' | b'-') {
+        if !matches!(byte(i), b'*' | b'-') {
             continue;
         }
         let mut starts = Vec::with_capacity(2);
         // With the optional `\d+[\*-]` first (greedy), then without.
         let mut d = i + 1;
-        while d < b.len() && b[d].is_ascii_digit() {
+        while byte(d).is_ascii_digit() {
             d += 1;
         }
-        if d > i + 1 && d < b.len() && matches!(b[d], b'*' | b'-') {
+        if d > i + 1 && matches!(byte(d), b'*' | b'-') {
             starts.push(d + 1);
         }
         starts.push(i + 1);
         for s in starts {
             let mut p = s;
-            while p < b.len() && !special(b[p]) {
+            while p < b.len() && !special(byte(p)) {
                 p += 1;
             }
-            if p == s || p >= b.len() || !matches!(b[p], b'=' | b'*') {
+            if p == s || !matches!(byte(p), b'=' | b'*') {
                 continue;
             }
             let q = p + 1;
-            let Some(at) = b[q..].iter().position(|&c| c == b'@') else {
+            let Some(at) = b.get(q..).and_then(|t| t.iter().position(|&c| c == b'@')) else {
                 continue;
             };
             if at == 0 {
@@ -401,7 +408,7 @@ pub fn srs_decode(a: &str) -> Option<String> {
     let head = local.get(..5)?;
     let body = local.get(5..)?;
     let kind = head.get(..4)?.to_ascii_uppercase();
-    if !matches!(head.as_bytes()[4], b'=' | b'+' | b'-') {
+    if !matches!(head.as_bytes().get(4), Some(b'=' | b'+' | b'-')) {
         return None;
     }
     let srs0 = match kind.as_str() {
@@ -427,11 +434,12 @@ pub fn client_domain(name: &str, ip: &str) -> String {
     }
     let labels: Vec<&str> = name.split('.').collect();
     let n = labels.len();
+    let (Some(last), Some(second)) = (labels.last(), labels.iter().rev().nth(1)) else {
+        return name.to_ascii_lowercase();
+    };
     if n < 3 {
         return name.to_ascii_lowercase();
     }
-    let last = labels[n - 1];
-    let second = labels[n - 2];
     // pflogsumm: `([^\.]+)\.([^\.]{3}|[^\.]{2,3}\.[^\.]{2})$`
     let keep = if last.len() == 3 {
         2
@@ -441,7 +449,7 @@ pub fn client_domain(name: &str, ip: &str) -> String {
         return name.to_ascii_lowercase();
     };
     let mut out = String::new();
-    for (i, l) in labels[n - keep..].iter().enumerate() {
+    for (i, l) in labels.iter().skip(n - keep).enumerate() {
         if i > 0 {
             out.push('.');
         }

@@ -121,7 +121,9 @@ impl Problems {
     pub fn line(&mut self, l: &LineFacts<'_>) {
         let daemon = l.envelope.program.daemon;
         if let Some(i) = severity_index(l.envelope.severity) {
-            self.diagnostic_counts[i] += 1;
+            if let Some(n) = self.diagnostic_counts.get_mut(i) {
+                *n += 1;
+            }
             let text = owned(l.envelope.text);
             let k = key(&[
                 l.envelope.severity.as_str(),

@@ -76,7 +76,9 @@ impl Queue {
             if held {
                 row.held += 1;
             }
-            row.buckets[bucket(age)] += 1;
+            if let Some(b) = row.buckets.get_mut(bucket(age)) {
+                *b += 1;
+            }
             if let Some((t, reason)) = last {
                 if row.last.as_ref().is_none_or(|(lt, _)| t >= *lt) {
                     row.last = Some((t, reason));
@@ -117,8 +119,8 @@ impl Queue {
         }
         let mut buckets = vec![0u64; BUCKETS.len() + 1];
         for r in self.domains.values() {
-            for (i, n) in r.buckets.iter().enumerate() {
-                buckets[i] += n;
+            for (b, n) in buckets.iter_mut().zip(&r.buckets) {
+                *b += n;
             }
         }
         QueueView {
@@ -193,7 +195,9 @@ pub fn text(v: &QueueView, style: &Style, out: &mut String) {
     headers.push("held".into());
     headers.push("last deferral".into());
     let mut cols: Vec<(&str, Align)> = headers.iter().map(|h| (h.as_str(), Align::Right)).collect();
-    cols[0].1 = Align::Left;
+    if let Some(first) = cols.first_mut() {
+        first.1 = Align::Left;
+    }
     if let Some(last) = cols.last_mut() {
         last.1 = Align::Left;
     }

@@ -146,13 +146,11 @@ impl Sessions {
             Event::SaslFailed { client, reason, .. } => {
                 self.sasl_failures += 1;
                 bump(&mut self.sasl_failed_clients, client.ip);
-                if let Some(at) = memchr::memmem::find(reason, b"sasl_username=") {
-                    let user = &reason[at + 14..];
-                    let end = user
-                        .iter()
-                        .position(|&b| b == b',' || b == b' ')
-                        .unwrap_or(user.len());
-                    bump(&mut self.sasl_failed_users, &user[..end]);
+                let user = memchr::memmem::find(reason, b"sasl_username=")
+                    .and_then(|at| reason.get(at + 14..))
+                    .and_then(|user| user.split(|&b| b == b',' || b == b' ').next());
+                if let Some(user) = user.filter(|u| !u.is_empty()) {
+                    bump(&mut self.sasl_failed_users, user);
                 }
             }
             Event::Screening(s) => {
@@ -376,7 +374,7 @@ pub fn text(v: &SmtpView, p: &PostscreenView, style: &Style, out: &mut String) {
             let one_day = v
                 .per_hour
                 .iter()
-                .all(|h| h.hour.get(..10) == v.per_hour[0].hour.get(..10));
+                .all(|h| h.hour.get(..10) == v.per_hour.first().and_then(|f| f.hour.get(..10)));
             let per_hour: Vec<String> = v
                 .per_hour
                 .iter()

@@ -58,14 +58,17 @@ impl Table {
     /// The table, each line indented by `indent` spaces.
     pub fn render(&self, indent: usize, out: &mut String) {
         let n = self.headers.len();
+        // Every row has exactly one cell per column (missing cells are empty).
         let cells: Vec<Vec<String>> = self
             .rows
             .iter()
             .map(|r| {
-                (0..n)
-                    .map(|i| {
+                self.align
+                    .iter()
+                    .enumerate()
+                    .map(|(i, align)| {
                         let c = r.get(i).map(String::as_str).unwrap_or("");
-                        if self.align[i] == Align::Left {
+                        if *align == Align::Left {
                             cut(c, self.max_width)
                         } else {
                             c.to_string()
@@ -76,16 +79,16 @@ impl Table {
             .collect();
         let mut widths: Vec<usize> = self.headers.iter().map(|h| width(h)).collect();
         for r in &cells {
-            for (i, c) in r.iter().enumerate() {
-                widths[i] = widths[i].max(width(c));
+            for (w, c) in widths.iter_mut().zip(r) {
+                *w = (*w).max(width(c));
             }
         }
         let line = |cells: &[String], out: &mut String| {
             let mut s = " ".repeat(indent);
-            for (i, c) in cells.iter().enumerate() {
-                let pad = widths[i].saturating_sub(width(c));
+            for (i, ((c, w), align)) in cells.iter().zip(&widths).zip(&self.align).enumerate() {
+                let pad = w.saturating_sub(width(c));
                 let last = i + 1 == n;
-                match self.align[i] {
+                match align {
                     Align::Right => {
                         s.push_str(&" ".repeat(pad));
                         s.push_str(c);

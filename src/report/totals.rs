@@ -60,6 +60,7 @@ pub struct Totals {
     sender_domains: Distinct,
     recipients: Distinct,
     recipient_domains: Distinct,
+    spare: Counts,
 }
 
 impl Totals {
@@ -67,7 +68,11 @@ impl Totals {
         if !self.by_host.contains_key(host) {
             self.by_host.insert(host.to_string(), Counts::default());
         }
-        self.by_host.get_mut(host).expect("the host was just added")
+        match self.by_host.get_mut(host) {
+            Some(c) => c,
+            // Not reached: the host was just added. A spare keeps this total without a panic.
+            None => &mut self.spare,
+        }
     }
 
     /// Verdict lines: rejects, warnings, holds and discards, each line once.

@@ -102,7 +102,9 @@ impl Traffic {
         .collect();
         let mut profile = vec![Row::default(); 24];
         for (h, r) in &self.hours {
-            profile[h.rem_euclid(24) as usize].add(r);
+            if let Some(p) = profile.get_mut(h.rem_euclid(24) as usize) {
+                p.add(r);
+            }
         }
         TrafficView {
             span_hours: last - first + 1,
