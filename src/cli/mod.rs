@@ -4,6 +4,7 @@
 mod explain;
 mod follow;
 mod messages;
+mod report;
 mod stats;
 mod trace;
 
@@ -107,6 +108,9 @@ enum Command {
     /// Watch the log as Postfix writes it (like tail -F): a line per message when its fate is
     /// known, a problem line per deferral, bounce or reject; --metrics serves Prometheus.
     Follow(follow::FollowArgs),
+    /// The summary to read every morning: totals, traffic, domains, top senders and
+    /// recipients, problems, delays, what is still queued, SMTP sessions (docs/report.md).
+    Report(report::ReportArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
@@ -427,6 +431,10 @@ fn run(cli: Cli) -> Result<Finished, Failure> {
         Command::Follow(args) => {
             let ctx = cli.global.context(false)?;
             follow::run(&args, &ctx, &mut out)?
+        }
+        Command::Report(args) => {
+            let ctx = cli.global.context(false)?;
+            report::run(&args, &ctx, &mut out)?
         }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mailtrail", &mut out);

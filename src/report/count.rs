@@ -1,0 +1,367 @@
+//! Bounded counting: a quantile sketch, a distinct counter and a tally of the heaviest keys.
+//!
+//! A report reads logs of any size, so nothing here grows with the input beyond a fixed cap:
+//! - `Sketch`: quantiles from logarithmic buckets (the DDSketch idea). Every quantile it
+//!   reports lies within 1% (relative) of a value that really was observed at that rank;
+//!   values under 1 ms count as 0. Count, sum, minimum and maximum are exact.
+//! - `Distinct`: exact (a set of 64-bit hashes) up to `DISTINCT_CAP` keys, then a
+//!   HyperLogLog estimate (2^14 registers, standard error 0.8%) marked approximate.
+//! - `Tally`: counters by key, at most `cap` keys. When full, the lighter half is dropped
+//!   (lossy counting): every count kept is then a lower bound that may miss at most
+//!   `dropped_max`, and the tally says it is approximate.
+
+use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
+use std::hash::Hasher;
+
+/// Relative accuracy of `Sketch` quantiles.
+pub const SKETCH_ACCURACY: f64 = 0.01;
+/// Values below this are counted as zero by `Sketch`.
+const SKETCH_MIN: f64 = 1e-3;
+
+/// A mergeable quantile sketch with 1% relative accuracy.
+#[derive(Debug, Clone, Default)]
+pub struct Sketch {
+    zeros: u64,
+    /// (bucket index, count), sorted by index. Sparse: Postfix delays have few distinct values.
+    buckets: Vec<(i32, u64)>,
+    count: u64,
+    sum: f64,
+    min: f64,
+    max: f64,
+}
+
+fn gamma_ln() -> f64 {
+    ((1.0 + SKETCH_ACCURACY) / (1.0 - SKETCH_ACCURACY)).ln()
+}
+
+impl Sketch {
+    pub fn add(&mut self, x: f64) {
+        if !x.is_finite() || x < 0.0 {
+            return;
+        }
+        if self.count == 0 || x < self.min {
+            self.min = x;
+        }
+        if x > self.max {
+            self.max = x;
+        }
+        self.count += 1;
+        self.sum += x;
+        if x < SKETCH_MIN {
+            self.zeros += 1;
+            return;
+        }
+        let index = (x.ln() / gamma_ln()).ceil() as i32;
+        match self.buckets.binary_search_by_key(&index, |&(i, _)| i) {
+            Ok(at) => {
+                if let Some(b) = self.buckets.get_mut(at) {
+                    b.1 += 1;
+                }
+            }
+            Err(at) => self.buckets.insert(at, (index, 1)),
+        }
+    }
+
+    pub fn merge(&mut self, other: &Sketch) {
+        if other.count == 0 {
+            return;
+        }
+        if self.count == 0 || other.min < self.min {
+            self.min = other.min;
+        }
+        self.max = self.max.max(other.max);
+        self.count += other.count;
+        self.sum += other.sum;
+        self.zeros += other.zeros;
+        for &(index, n) in &other.buckets {
+            match self.buckets.binary_search_by_key(&index, |&(i, _)| i) {
+                Ok(at) => {
+                    if let Some(b) = self.buckets.get_mut(at) {
+                        b.1 += n;
+                    }
+                }
+                Err(at) => self.buckets.insert(at, (index, n)),
+            }
+        }
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    pub fn max(&self) -> f64 {
+        self.max
+    }
+
+    pub fn mean(&self) -> f64 {
+        if self.count == 0 {
+            0.0
+        } else {
+            self.sum / self.count as f64
+        }
+    }
+
+    /// The value at quantile `q` (0..=1), nearest-rank; 0 for an empty sketch.
+    pub fn quantile(&self, q: f64) -> f64 {
+        if self.count == 0 {
+            return 0.0;
+        }
+        let rank = ((q * self.count as f64).ceil() as u64).clamp(1, self.count);
+        if rank == self.count {
+            return self.max;
+        }
+        if rank <= self.zeros {
+            return 0.0;
+        }
+        let mut seen = self.zeros;
+        let g = gamma_ln().exp();
+        for &(index, n) in &self.buckets {
+            seen += n;
+            if seen >= rank {
+                let estimate = 2.0 * g.powi(index) / (g + 1.0);
+                return estimate.clamp(self.min, self.max);
+            }
+        }
+        self.max
+    }
+}
+
+/// How many distinct keys `Distinct` counts exactly.
+pub const DISTINCT_CAP: usize = 250_000;
+const HLL_BITS: u32 = 14;
+
+/// A distinct counter: exact up to `DISTINCT_CAP`, then estimated.
+#[derive(Debug, Clone)]
+pub struct Distinct {
+    exact: Option<FxHashSet<u64>>,
+    registers: Vec<u8>,
+}
+
+impl Default for Distinct {
+    fn default() -> Self {
+        Distinct {
+            exact: Some(FxHashSet::default()),
+            registers: vec![0; 1 << HLL_BITS],
+        }
+    }
+}
+
+/// A well-mixed 64-bit hash of bytes (Fx, then the SplitMix64 finaliser).
+pub fn hash64(bytes: &[u8]) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(bytes);
+    let mut z = h.finish().wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl Distinct {
+    pub fn add(&mut self, key: &str) {
+        let h = hash64(key.as_bytes());
+        let slot = (h >> (64 - HLL_BITS)) as usize;
+        let rest = (h << HLL_BITS) | (1 << (HLL_BITS - 1));
+        let rank = rest.leading_zeros() as u8 + 1;
+        if let Some(r) = self.registers.get_mut(slot) {
+            *r = (*r).max(rank);
+        }
+        if let Some(set) = &mut self.exact {
+            set.insert(h);
+            if set.len() > DISTINCT_CAP {
+                self.exact = None;
+            }
+        }
+    }
+
+    pub fn is_exact(&self) -> bool {
+        self.exact.is_some()
+    }
+
+    pub fn count(&self) -> u64 {
+        if let Some(set) = &self.exact {
+            return set.len() as u64;
+        }
+        let m = self.registers.len() as f64;
+        let alpha = 0.7213 / (1.0 + 1.079 / m);
+        let sum: f64 = self
+            .registers
+            .iter()
+            .map(|&r| 2f64.powi(-i32::from(r)))
+            .sum();
+        let estimate = alpha * m * m / sum;
+        let zeros = self.registers.iter().filter(|&&r| r == 0).count();
+        if estimate <= 2.5 * m && zeros > 0 {
+            (m * (m / zeros as f64).ln()).round() as u64
+        } else {
+            estimate.round() as u64
+        }
+    }
+}
+
+/// What a `Tally` keeps per key: it must say how heavy it is, for pruning.
+pub trait Weighted: Default {
+    fn weight(&self) -> u64;
+}
+
+impl Weighted for u64 {
+    fn weight(&self) -> u64 {
+        *self
+    }
+}
+
+/// Counters by key, at most `cap` keys (lossy counting beyond).
+#[derive(Debug, Clone)]
+pub struct Tally<V> {
+    map: FxHashMap<Box<str>, V>,
+    cap: usize,
+    /// The heaviest weight ever dropped: the most any kept count may be short by.
+    dropped_max: u64,
+    spare: V,
+}
+
+impl<V: Weighted> Tally<V> {
+    pub fn new(cap: usize) -> Tally<V> {
+        Tally {
+            map: FxHashMap::default(),
+            cap: cap.max(2),
+            dropped_max: 0,
+            spare: V::default(),
+        }
+    }
+
+    /// The entry for `key`, made when missing. Allocates only for a new key.
+    pub fn entry(&mut self, key: &str) -> &mut V {
+        if !self.map.contains_key(key) {
+            if self.map.len() >= self.cap {
+                self.prune();
+            }
+            return self.map.entry(Box::from(key)).or_default();
+        }
+        match self.map.get_mut(key) {
+            Some(v) => v,
+            // Not reached: the key is there. A spare keeps this total without a panic.
+            None => &mut self.spare,
+        }
+    }
+
+    fn prune(&mut self) {
+        let mut weights: Vec<u64> = self.map.values().map(Weighted::weight).collect();
+        let mid = weights.len() / 2;
+        let (_, &mut median, _) = weights.select_nth_unstable(mid);
+        let mut dropped = 0;
+        self.map.retain(|_, v| {
+            let w = v.weight();
+            if w <= median {
+                dropped = dropped.max(w);
+                false
+            } else {
+                true
+            }
+        });
+        self.dropped_max = self.dropped_max.max(dropped);
+    }
+
+    /// Counts may be short (keys were dropped to stay within the cap).
+    pub fn approximate(&self) -> bool {
+        self.dropped_max > 0
+    }
+
+    pub fn dropped_max(&self) -> u64 {
+        self.dropped_max
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.map.get(key)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
+        self.map.iter().map(|(k, v)| (&**k, v))
+    }
+
+    /// The `n` heaviest by `key_fn` (descending), ties by key; `n == 0` means all.
+    pub fn top_by<K: Ord>(&self, n: usize, key_fn: impl Fn(&V) -> K) -> Vec<(&str, &V)> {
+        let mut all: Vec<(&str, &V)> = self.iter().collect();
+        all.sort_by(|a, b| key_fn(b.1).cmp(&key_fn(a.1)).then_with(|| a.0.cmp(b.0)));
+        if n > 0 {
+            all.truncate(n);
+        }
+        all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sketch_quantiles_within_accuracy() {
+        let mut s = Sketch::default();
+        for i in 1..=1000 {
+            s.add(f64::from(i) / 10.0);
+        }
+        for (q, exact) in [(0.5, 50.0), (0.9, 90.0), (0.99, 99.0)] {
+            let got = s.quantile(q);
+            assert!(
+                (got - exact).abs() / exact <= SKETCH_ACCURACY + 1e-9,
+                "{q}: {got}"
+            );
+        }
+        assert_eq!(s.quantile(1.0), 100.0);
+        assert_eq!(s.max(), 100.0);
+        assert!((s.mean() - 50.05).abs() < 1e-9);
+    }
+
+    #[test]
+    fn sketch_zeros_and_merge() {
+        let mut a = Sketch::default();
+        let mut b = Sketch::default();
+        for _ in 0..6 {
+            a.add(0.0);
+        }
+        for _ in 0..4 {
+            b.add(2.0);
+        }
+        a.merge(&b);
+        assert_eq!(a.count(), 10);
+        assert_eq!(a.quantile(0.5), 0.0);
+        assert!((a.quantile(0.9) - 2.0).abs() <= 0.02);
+        assert_eq!(Sketch::default().quantile(0.5), 0.0);
+    }
+
+    #[test]
+    fn distinct_exact_then_estimated() {
+        let mut d = Distinct::default();
+        for i in 0..1000 {
+            d.add(&format!("user{i}@example.com"));
+            d.add(&format!("user{i}@example.com"));
+        }
+        assert!(d.is_exact());
+        assert_eq!(d.count(), 1000);
+        d.exact = None;
+        let est = d.count() as f64;
+        assert!((est - 1000.0).abs() / 1000.0 < 0.05, "{est}");
+    }
+
+    #[test]
+    fn tally_prunes_the_light_half_and_says_so() {
+        let mut t: Tally<u64> = Tally::new(4);
+        for _ in 0..10 {
+            *t.entry("heavy") += 1;
+        }
+        for k in ["a", "b", "c", "d", "e", "f"] {
+            *t.entry(k) += 1;
+        }
+        assert!(t.len() <= 4);
+        assert_eq!(t.get("heavy"), Some(&10));
+        assert!(t.approximate());
+        assert_eq!(t.top_by(1, |v| *v)[0].0, "heavy");
+    }
+}

@@ -1,0 +1,570 @@
+//! `mailtrail report`: the morning summary, built as one consumer of the pipeline.
+//!
+//! `Report` implements `pipeline::Sink`. Every section (one file each) owns its counters and is
+//! fed from the two `Sink` calls: `line` for facts about the server (rejects, warnings, SMTP
+//! sessions, postscreen, master), `message` for the correlated messages (received, delivered,
+//! deferred, bounced, delays, domains, the queue at the end). Nothing is read twice and no
+//! counter grows without bound (see `count`). The counting rules and the JSON schema are in
+//! docs/report.md.
+
+pub mod count;
+pub mod delays;
+pub mod domains;
+pub mod normalize;
+pub mod problems;
+pub mod queue;
+pub mod sessions;
+pub mod table;
+pub mod top;
+pub mod totals;
+pub mod traffic;
+
+use crate::correlate::message::Ending;
+use crate::correlate::{Attempt, LinkKind, Message, Origin, Recipient};
+use crate::envelope::Envelope;
+use crate::event::{DeliveryStatus, Event};
+use crate::output::Style;
+use crate::parse::Parsed;
+use crate::pipeline::{LineStats, LineView, Sink};
+use crate::text::terminal;
+use crate::time::Stamp;
+use normalize::AddressFolding;
+use serde::Serialize;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::ops::ControlFlow;
+
+/// What the user asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Rows in each top list.
+    pub top: usize,
+    pub since: Option<Stamp>,
+    pub until: Option<Stamp>,
+    /// Only this syslog host (case-insensitive).
+    pub host: Option<String>,
+    pub folding: AddressFolding,
+}
+
+impl Config {
+    pub fn in_period(&self, t: Stamp) -> bool {
+        !(self.since.is_some_and(|s| t < s) || self.until.is_some_and(|u| t > u))
+    }
+
+    fn host_wanted(&self, host: &str) -> bool {
+        self.host
+            .as_deref()
+            .is_none_or(|h| h.eq_ignore_ascii_case(host))
+    }
+}
+
+/// The clock hour of a stamp in the log's local time (the offset the stamp carries), as hours
+/// since the epoch; days are `hour.div_euclid(24)`.
+pub fn local_hour(t: Stamp) -> i64 {
+    (t.secs + i64::from(t.offset)).div_euclid(3600)
+}
+
+/// One understood Postfix line, as the sections see it.
+pub struct LineFacts<'a> {
+    pub time: Stamp,
+    pub hour: i64,
+    pub host: &'a str,
+    pub envelope: &'a Envelope<'a>,
+    pub event: &'a Event<'a>,
+}
+
+/// What one delivery attempt counts as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// `status=sent`: delivered (notifications included).
+    Delivered,
+    /// local(8) `forwarded as NEWID`: the copy is a new message, delivered on its own.
+    Forwarded,
+    /// Handed to a content filter that re-injected it here (`queued as` a message of this
+    /// host): not a delivery; the re-injected message is delivered where it leaves.
+    FilterHop,
+    Deferred,
+    Bounced,
+    /// `expired`, `undeliverable`, `deliverable` (address probes) …
+    Other,
+}
+
+/// One attempt within the period, with its recipient folded for counting.
+pub struct AttemptFacts<'m> {
+    pub recipient: &'m Recipient,
+    pub attempt: &'m Attempt,
+    pub outcome: Outcome,
+    /// The recipient as counted (folded, domain in lower case).
+    pub to: Cow<'m, str>,
+    pub hour: i64,
+}
+
+impl AttemptFacts<'_> {
+    pub fn domain(&self) -> &str {
+        normalize::domain(&self.to)
+    }
+}
+
+/// What a finished message counts as, worked out once for every section.
+pub struct Facts<'m> {
+    pub m: &'m Message,
+    /// Entered this server (smtpd `client=` or pickup) within the period: not a re-injection
+    /// from a content filter, not a requeue.
+    pub received: bool,
+    /// Received and queued: not refused by cleanup, not abandoned before the end of DATA.
+    pub accepted: bool,
+    /// The sender as counted (folded); `""` for the null sender.
+    pub sender: Option<Cow<'m, str>>,
+    pub size: u64,
+    pub attempts: Vec<AttemptFacts<'m>>,
+    /// In the queue when the input ended.
+    pub still_queued: bool,
+    /// Its life ended (or its last line was logged) within the period.
+    pub ended_in_period: bool,
+    pub folding: AddressFolding,
+}
+
+fn is_hop(m: &Message, a: &Attempt) -> bool {
+    a.remote_queue_id.as_deref().is_some_and(|next| {
+        m.links.iter().any(|l| {
+            l.kind == LinkKind::ReinjectedAs && l.host.is_none() && l.queue_id.as_str() == next
+        })
+    })
+}
+
+impl<'m> Facts<'m> {
+    pub fn new(m: &'m Message, config: &Config) -> Facts<'m> {
+        let entered = m.queue_id.is_some()
+            && matches!(m.origin, Some(Origin::Smtpd) | Some(Origin::Pickup))
+            && !m.links.iter().any(|l| {
+                (l.kind == LinkKind::ReinjectedFrom && l.host.is_none())
+                    || l.kind == LinkKind::RequeuedFrom
+            });
+        let received = entered && config.in_period(m.first_seen);
+        let reached_queue = m.size.is_some()
+            || m.held
+            || m.ending == Some(Ending::Discarded)
+            || m.recipients.iter().any(|r| !r.attempts.is_empty());
+        let accepted = received && m.ending != Some(Ending::Rejected) && reached_queue;
+        let sender = m.from.as_deref().map(|f| config.folding.fold(f));
+        let mut attempts = Vec::new();
+        for r in &m.recipients {
+            for a in &r.attempts {
+                if !config.in_period(a.time) {
+                    continue;
+                }
+                let outcome = match a.status {
+                    DeliveryStatus::Sent if a.reply.starts_with("forwarded as ") => {
+                        Outcome::Forwarded
+                    }
+                    DeliveryStatus::Sent if is_hop(m, a) => Outcome::FilterHop,
+                    DeliveryStatus::Sent => Outcome::Delivered,
+                    DeliveryStatus::Deferred => Outcome::Deferred,
+                    DeliveryStatus::Bounced => Outcome::Bounced,
+                    _ => Outcome::Other,
+                };
+                attempts.push(AttemptFacts {
+                    recipient: r,
+                    attempt: a,
+                    outcome,
+                    to: config.folding.fold(&r.to),
+                    hour: local_hour(a.time),
+                });
+            }
+        }
+        let still_queued = m.queue_id.is_some()
+            && m.ending.is_none()
+            && (m.held
+                || m.size.is_some()
+                || m.recipients
+                    .iter()
+                    .any(|r| r.status.is_open() && !r.attempts.is_empty()));
+        Facts {
+            m,
+            received,
+            accepted,
+            sender,
+            size: m.size.unwrap_or(0),
+            attempts,
+            still_queued,
+            ended_in_period: config.in_period(m.ended_at.unwrap_or(m.last_seen)),
+            folding: config.folding,
+        }
+    }
+}
+
+/// Hosts listed by name; beyond, lines count under `(other hosts)`.
+const MAX_HOSTS: usize = 1000;
+
+/// The whole report: every section, fed by the pipeline.
+pub struct Report {
+    config: Config,
+    /// Understood Postfix lines by host (all hosts, for the header).
+    hosts: BTreeMap<String, u64>,
+    first: Option<Stamp>,
+    last: Option<Stamp>,
+    /// The last stamp of the whole input, for the age of what is still queued.
+    end_of_input: Option<Stamp>,
+    lines_in_period: u64,
+    totals: totals::Totals,
+    traffic: traffic::Traffic,
+    domains: domains::Domains,
+    top: top::Top,
+    problems: problems::Problems,
+    sessions: sessions::Sessions,
+    delays: delays::Delays,
+    queue: queue::Queue,
+}
+
+impl Report {
+    pub fn new(config: Config) -> Report {
+        Report {
+            config,
+            hosts: BTreeMap::new(),
+            first: None,
+            last: None,
+            end_of_input: None,
+            lines_in_period: 0,
+            totals: totals::Totals::default(),
+            traffic: traffic::Traffic::default(),
+            domains: domains::Domains::default(),
+            top: top::Top::default(),
+            problems: problems::Problems::default(),
+            sessions: sessions::Sessions::default(),
+            delays: delays::Delays::default(),
+            queue: queue::Queue::default(),
+        }
+    }
+
+    fn count_host(&mut self, host: &str) {
+        if let Some(n) = self.hosts.get_mut(host) {
+            *n += 1;
+        } else if self.hosts.len() < MAX_HOSTS {
+            self.hosts.insert(host.to_string(), 1);
+        } else {
+            *self.hosts.entry("(other hosts)".to_string()).or_default() += 1;
+        }
+    }
+}
+
+impl Sink for Report {
+    fn line(&mut self, line: &LineView<'_>) -> ControlFlow<()> {
+        let (
+            Parsed::Postfix {
+                envelope,
+                event: Some(event),
+            },
+            Some(time),
+        ) = (line.parsed, line.time)
+        else {
+            return ControlFlow::Continue(());
+        };
+        if self.end_of_input.is_none_or(|e| time > e) {
+            self.end_of_input = Some(time);
+        }
+        let host_text = text_of(envelope.host);
+        let host = &*host_text;
+        self.count_host(host);
+        if !self.config.host_wanted(host) || !self.config.in_period(time) {
+            return ControlFlow::Continue(());
+        }
+        self.lines_in_period += 1;
+        if self.first.is_none_or(|f| time < f) {
+            self.first = Some(time);
+        }
+        if self.last.is_none_or(|l| time > l) {
+            self.last = Some(time);
+        }
+        let facts = LineFacts {
+            time,
+            hour: local_hour(time),
+            host,
+            envelope,
+            event,
+        };
+        self.totals.line(&facts);
+        self.traffic.line(&facts);
+        self.problems.line(&facts);
+        self.sessions.line(&facts);
+        ControlFlow::Continue(())
+    }
+
+    fn message(&mut self, m: Message) -> ControlFlow<()> {
+        if !self.config.host_wanted(&m.host) {
+            return ControlFlow::Continue(());
+        }
+        let facts = Facts::new(&m, &self.config);
+        self.totals.message(&facts);
+        self.traffic.message(&facts);
+        self.domains.message(&facts);
+        self.top.message(&facts);
+        self.problems.message(&facts);
+        self.delays.message(&facts);
+        let end = self.end_of_input.unwrap_or(m.last_seen);
+        self.queue.message(&facts, end);
+        ControlFlow::Continue(())
+    }
+}
+
+/// What was read, for the report's header and footer.
+#[derive(Serialize)]
+pub struct InputView {
+    pub sources: Vec<String>,
+    pub lines: u64,
+    pub postfix_lines: u64,
+    pub understood: u64,
+    pub not_understood: u64,
+    pub other_program_lines: u64,
+    pub malformed: u64,
+    /// Understood Postfix lines within the period and host chosen.
+    pub lines_reported: u64,
+}
+
+#[derive(Serialize)]
+pub struct PeriodView {
+    pub first: Option<String>,
+    pub last: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+/// The report as one JSON object (schema in docs/report.md).
+#[derive(Serialize)]
+pub struct ReportView {
+    pub report_version: u32,
+    /// Nothing to report: no Postfix line (within the period and host chosen).
+    pub empty: bool,
+    pub input: InputView,
+    pub period: PeriodView,
+    /// Syslog hosts seen, with their understood Postfix lines.
+    pub hosts: BTreeMap<String, u64>,
+    pub host: Option<String>,
+    pub totals: totals::TotalsView,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub totals_by_host: BTreeMap<String, totals::Counts>,
+    pub traffic: traffic::TrafficView,
+    pub domains: domains::DomainsView,
+    pub senders: top::ListView,
+    pub recipients: top::ListView,
+    pub sasl_users: top::SaslView,
+    pub problems: problems::ProblemsView,
+    pub delays: delays::DelaysView,
+    pub queue: queue::QueueView,
+    pub smtp: sessions::SmtpView,
+    pub postscreen: sessions::PostscreenView,
+}
+
+impl Report {
+    pub fn view(&self, sources: &[String], stats: &LineStats) -> ReportView {
+        let top = self.config.top;
+        let by_host = self.totals.by_host();
+        ReportView {
+            report_version: 1,
+            empty: self.lines_in_period == 0,
+            input: InputView {
+                sources: sources.to_vec(),
+                lines: stats.lines,
+                postfix_lines: stats.postfix_lines,
+                understood: stats.understood,
+                not_understood: stats.not_understood,
+                other_program_lines: stats.other_program_lines,
+                malformed: stats.malformed,
+                lines_reported: self.lines_in_period,
+            },
+            period: PeriodView {
+                first: self.first.map(|t| t.rfc3339()),
+                last: self.last.map(|t| t.rfc3339()),
+                since: self.config.since.map(|t| t.rfc3339()),
+                until: self.config.until.map(|t| t.rfc3339()),
+            },
+            hosts: self.hosts.clone(),
+            // As the log spells it, when it holds that host.
+            host: self.config.host.as_ref().map(|h| {
+                self.hosts
+                    .keys()
+                    .find(|k| k.eq_ignore_ascii_case(h))
+                    .unwrap_or(h)
+                    .clone()
+            }),
+            totals: self.totals.view(),
+            totals_by_host: if by_host.len() > 1 {
+                by_host
+            } else {
+                BTreeMap::new()
+            },
+            traffic: self.traffic.view(),
+            domains: self.domains.view(top),
+            senders: self.top.senders_view(top),
+            recipients: self.top.recipients_view(top),
+            sasl_users: self.top.sasl_view(top),
+            problems: self.problems.view(top),
+            delays: self.delays.view(top),
+            queue: self.queue.view(top),
+            smtp: self.sessions.smtp_view(top),
+            postscreen: self.sessions.postscreen_view(top),
+        }
+    }
+}
+
+/// Options of the text rendering.
+#[derive(Debug, Clone, Copy)]
+pub struct TextOptions {
+    pub style: Style,
+    pub problems_first: bool,
+}
+
+/// The report for people.
+pub fn text(v: &ReportView, o: &TextOptions) -> String {
+    let mut out = String::new();
+    let style = &o.style;
+    let title = match &v.host {
+        Some(h) => format!("mailtrail report for {}", terminal(h)),
+        None => "mailtrail report".to_string(),
+    };
+    let _ = writeln!(out, "{}", style.bold(&title));
+    if v.empty {
+        let i = &v.input;
+        let what = if i.postfix_lines == 0 {
+            "No Postfix lines in the input"
+        } else if v.host.is_some()
+            && !v
+                .hosts
+                .keys()
+                .any(|h| v.host.as_deref().is_some_and(|w| w.eq_ignore_ascii_case(h)))
+        {
+            "No Postfix lines of that host in the input"
+        } else {
+            "No Postfix lines in the period asked for"
+        };
+        let _ = writeln!(
+            out,
+            "{what}: {} lines read ({} Postfix, {} of other programs, {} without syslog form). Nothing to report.",
+            i.lines, i.postfix_lines, i.other_program_lines, i.malformed
+        );
+        return out;
+    }
+    let period = match (&v.period.first, &v.period.last) {
+        (Some(f), Some(l)) => format!("{f} → {l}"),
+        _ => String::new(),
+    };
+    let _ = writeln!(out, "{}", style.dim(&period));
+    if v.period.since.is_some() || v.period.until.is_some() {
+        let asked = format!(
+            "period asked: {} → {}",
+            v.period.since.as_deref().unwrap_or("start"),
+            v.period.until.as_deref().unwrap_or("end")
+        );
+        let _ = writeln!(out, "{}", style.dim(&asked));
+    }
+    if v.hosts.len() > 1 || v.host.is_some() {
+        let hosts: Vec<String> = v
+            .hosts
+            .iter()
+            .map(|(h, n)| format!("{} ({n} lines)", terminal(h)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{}",
+            style.dim(&format!("hosts: {}", hosts.join(", ")))
+        );
+    }
+    out.push('\n');
+    totals::text(&v.totals, &v.totals_by_host, style, &mut out);
+    if o.problems_first {
+        problems::text(&v.problems, style, &mut out);
+    }
+    traffic::text(&v.traffic, style, &mut out);
+    domains::text(&v.domains, style, &mut out);
+    top::text(&v.senders, &v.recipients, &v.sasl_users, style, &mut out);
+    if !o.problems_first {
+        problems::text(&v.problems, style, &mut out);
+    }
+    delays::text(&v.delays, style, &mut out);
+    queue::text(&v.queue, style, &mut out);
+    sessions::text(&v.smtp, &v.postscreen, style, &mut out);
+    let i = &v.input;
+    let _ = writeln!(
+        out,
+        "{}",
+        style.dim(&format!(
+            "{} lines read: {} Postfix ({} understood, {} not), {} of other programs, {} without syslog form.",
+            i.lines, i.postfix_lines, i.understood, i.not_understood, i.other_program_lines, i.malformed
+        ))
+    );
+    out
+}
+
+/// Log bytes as text, borrowed when they are UTF-8 (they nearly always are).
+pub fn text_of(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => Cow::Owned(crate::text::owned(bytes)),
+    }
+}
+
+/// `1 line`, `2 lines`.
+pub fn plural(n: impl std::fmt::Display + PartialEq<u64> + Copy, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// A section heading.
+pub fn heading(out: &mut String, style: &Style, title: &str) {
+    let _ = writeln!(out, "{}", style.bold(title));
+    let _ = writeln!(out, "{}", "-".repeat(title.chars().count()));
+}
+
+/// Seconds for people: `0.12s`, `42s`, `3.5m`, `2.0h`, `1.5d`.
+pub fn human_secs(x: f64) -> String {
+    if x < 10.0 {
+        format!("{x:.2}s")
+    } else if x < 100.0 {
+        format!("{x:.0}s")
+    } else if x < 3600.0 {
+        format!("{:.1}m", x / 60.0)
+    } else if x < 86400.0 {
+        format!("{:.1}h", x / 3600.0)
+    } else {
+        format!("{:.1}d", x / 86400.0)
+    }
+}
+
+/// Bytes for people: `512`, `1.5k`, `3.2M`, `1.1G`.
+pub fn human_bytes(n: u64) -> String {
+    let x = n as f64;
+    if n < 1024 {
+        n.to_string()
+    } else if x < 1024.0 * 1024.0 {
+        format!("{:.1}k", x / 1024.0)
+    } else if x < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.1}M", x / 1024.0 / 1024.0)
+    } else {
+        format!("{:.1}G", x / 1024.0 / 1024.0 / 1024.0)
+    }
+}
+
+/// A float kept to `digits` decimals, for JSON.
+pub fn round(x: f64, digits: i32) -> f64 {
+    let p = 10f64.powi(digits);
+    (x * p).round() / p
+}
+
+/// `2026-11-28 17:00` for a local hour index.
+pub fn hour_label(hour: i64) -> String {
+    match jiff::Timestamp::from_second(hour * 3600) {
+        Ok(ts) => ts.strftime("%Y-%m-%d %H:00").to_string(),
+        Err(_) => hour.to_string(),
+    }
+}
+
+/// `2026-11-28` for a local day index.
+pub fn day_label(day: i64) -> String {
+    match jiff::Timestamp::from_second(day * 86400) {
+        Ok(ts) => ts.strftime("%Y-%m-%d").to_string(),
+        Err(_) => day.to_string(),
+    }
+}

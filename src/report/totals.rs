@@ -1,0 +1,308 @@
+//! Grand totals: pflogsumm's, with its meaning where the issue keeps it, and what it leaves out.
+//! Counted per host; distinct senders/recipients/domains overall.
+
+use super::count::Distinct;
+use super::{heading, human_bytes, round, Facts, LineFacts, Outcome};
+use crate::event::{Event, QueueAction};
+use crate::output::Style;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// The counts of one host (or of all).
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    pub received: u64,
+    pub accepted: u64,
+    pub delivered: u64,
+    pub forwarded: u64,
+    pub deferred: u64,
+    pub deferrals: u64,
+    pub bounced: u64,
+    pub expired: u64,
+    pub rejected: u64,
+    pub reject_warnings: u64,
+    pub held: u64,
+    pub discarded: u64,
+    pub bytes_received: u64,
+    pub bytes_delivered: u64,
+    /// Deliveries to a content filter that re-injected the message (not counted as delivered).
+    pub filter_hops: u64,
+    /// Notifications Postfix made (bounces, delay and success notices) that were delivered.
+    pub notifications_delivered: u64,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        self.received += o.received;
+        self.accepted += o.accepted;
+        self.delivered += o.delivered;
+        self.forwarded += o.forwarded;
+        self.deferred += o.deferred;
+        self.deferrals += o.deferrals;
+        self.bounced += o.bounced;
+        self.expired += o.expired;
+        self.rejected += o.rejected;
+        self.reject_warnings += o.reject_warnings;
+        self.held += o.held;
+        self.discarded += o.discarded;
+        self.bytes_received += o.bytes_received;
+        self.bytes_delivered += o.bytes_delivered;
+        self.filter_hops += o.filter_hops;
+        self.notifications_delivered += o.notifications_delivered;
+    }
+}
+
+#[derive(Default)]
+pub struct Totals {
+    by_host: BTreeMap<String, Counts>,
+    senders: Distinct,
+    sender_domains: Distinct,
+    recipients: Distinct,
+    recipient_domains: Distinct,
+    spare: Counts,
+}
+
+impl Totals {
+    fn host(&mut self, host: &str) -> &mut Counts {
+        if !self.by_host.contains_key(host) {
+            self.by_host.insert(host.to_string(), Counts::default());
+        }
+        match self.by_host.get_mut(host) {
+            Some(c) => c,
+            // Not reached: the host was just added. A spare keeps this total without a panic.
+            None => &mut self.spare,
+        }
+    }
+
+    /// Verdict lines: rejects, warnings, holds and discards, each line once.
+    pub fn line(&mut self, l: &LineFacts<'_>) {
+        let field: fn(&mut Counts) -> &mut u64 = match *l.event {
+            Event::Verdict { verdict, .. } => match verdict.action {
+                b"reject" | b"milter-reject" | b"proxy-reject" => |c| &mut c.rejected,
+                b"reject_warning" => |c| &mut c.reject_warnings,
+                // cleanup's header/body WARN, which pflogsumm counts as a reject warning.
+                b"warning" => |c| &mut c.reject_warnings,
+                b"hold" | b"milter-hold" => |c| &mut c.held,
+                b"discard" | b"milter-discard" => |c| &mut c.discarded,
+                _ => return,
+            },
+            Event::QueueFile {
+                action: QueueAction::Held,
+                ..
+            } => |c| &mut c.held,
+            _ => return,
+        };
+        *field(self.host(l.host)) += 1;
+    }
+
+    pub fn message(&mut self, f: &Facts<'_>) {
+        let m = f.m;
+        let mut c = Counts::default();
+        if f.received {
+            c.received = 1;
+            c.bytes_received = m.size.unwrap_or(0);
+        }
+        if f.accepted {
+            c.accepted = 1;
+            if let Some(sender) = &f.sender {
+                let s = if sender.is_empty() { "from=<>" } else { sender };
+                self.senders.add(s);
+                let d = super::normalize::domain(s);
+                if d.is_empty() {
+                    match &m.client {
+                        Some(p) => self
+                            .sender_domains
+                            .add(&super::normalize::client_domain(&p.name, &p.ip)),
+                        None => self.sender_domains.add(s),
+                    }
+                } else {
+                    self.sender_domains.add(d);
+                }
+            }
+        }
+        let notification = m.origin == Some(crate::correlate::Origin::Internal);
+        let mut deferred = false;
+        for a in &f.attempts {
+            match a.outcome {
+                Outcome::Delivered => {
+                    c.delivered += 1;
+                    c.bytes_delivered += f.size;
+                    if notification {
+                        c.notifications_delivered += 1;
+                    }
+                    self.recipients.add(&a.to);
+                    self.recipient_domains.add(a.domain());
+                }
+                Outcome::Forwarded => c.forwarded += 1,
+                Outcome::FilterHop => c.filter_hops += 1,
+                Outcome::Deferred => {
+                    c.deferrals += 1;
+                    deferred = true;
+                }
+                Outcome::Bounced => c.bounced += 1,
+                Outcome::Other => {}
+            }
+        }
+        if deferred {
+            c.deferred = 1;
+        }
+        c.expired = expired(f);
+        if c != Counts::default() {
+            self.host(&m.host).add(&c);
+        }
+    }
+
+    pub fn by_host(&self) -> BTreeMap<String, Counts> {
+        self.by_host.clone()
+    }
+
+    pub fn view(&self) -> TotalsView {
+        let mut all = Counts::default();
+        for c in self.by_host.values() {
+            all.add(c);
+        }
+        let base = all.delivered + all.rejected + all.discarded;
+        let pct = |n: u64| {
+            if base == 0 {
+                0.0
+            } else {
+                round(n as f64 * 100.0 / base as f64, 2)
+            }
+        };
+        TotalsView {
+            rejected_percent: pct(all.rejected),
+            discarded_percent: pct(all.discarded),
+            senders: self.senders.count(),
+            sender_domains: self.sender_domains.count(),
+            recipients: self.recipients.count(),
+            recipient_domains: self.recipient_domains.count(),
+            distinct_exact: self.senders.is_exact()
+                && self.sender_domains.is_exact()
+                && self.recipients.is_exact()
+                && self.recipient_domains.is_exact(),
+            counts: all,
+        }
+    }
+}
+
+/// Recipients whose life ended expired or force-expired in the period (qmgr returned the
+/// message to its sender); a message returned with no recipient known counts once.
+fn expired(f: &Facts<'_>) -> u64 {
+    use crate::correlate::RecipientStatus;
+    use crate::event::DeliveryStatus;
+    let m = f.m;
+    if m.expired.is_none() || !f.ended_in_period {
+        return 0;
+    }
+    let n = m
+        .recipients
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.status,
+                RecipientStatus::Delivery(DeliveryStatus::Expired)
+                    | RecipientStatus::Delivery(DeliveryStatus::ForceExpired)
+            )
+        })
+        .count() as u64;
+    n.max(1)
+}
+
+#[derive(Serialize)]
+pub struct TotalsView {
+    #[serde(flatten)]
+    pub counts: Counts,
+    /// rejected / (delivered + rejected + discarded), as pflogsumm computes it (in %).
+    pub rejected_percent: f64,
+    pub discarded_percent: f64,
+    pub senders: u64,
+    pub sender_domains: u64,
+    pub recipients: u64,
+    pub recipient_domains: u64,
+    /// The four distinct counts above are exact (below the cap); else estimates (±2%).
+    pub distinct_exact: bool,
+}
+
+pub fn text(v: &TotalsView, by_host: &BTreeMap<String, Counts>, style: &Style, out: &mut String) {
+    heading(out, style, "Grand totals");
+    let c = &v.counts;
+    let approx = if v.distinct_exact { "" } else { " (approx.)" };
+    let rows: Vec<(String, String)> = vec![
+        (c.received.to_string(), "received".into()),
+        (c.accepted.to_string(), "  accepted into the queue".into()),
+        (c.delivered.to_string(), "delivered".into()),
+        (c.forwarded.to_string(), "forwarded".into()),
+        (
+            c.deferred.to_string(),
+            format!("deferred  ({} deferrals)", c.deferrals),
+        ),
+        (c.bounced.to_string(), "bounced".into()),
+        (c.expired.to_string(), "expired".into()),
+        (
+            c.rejected.to_string(),
+            format!("rejected ({}%)", v.rejected_percent.trunc()),
+        ),
+        (c.reject_warnings.to_string(), "reject warnings".into()),
+        (c.held.to_string(), "held".into()),
+        (
+            c.discarded.to_string(),
+            format!("discarded ({}%)", v.discarded_percent.trunc()),
+        ),
+        (String::new(), String::new()),
+        (human_bytes(c.bytes_received), "bytes received".into()),
+        (human_bytes(c.bytes_delivered), "bytes delivered".into()),
+        (v.senders.to_string(), format!("senders{approx}")),
+        (
+            v.sender_domains.to_string(),
+            format!("sending hosts/domains{approx}"),
+        ),
+        (v.recipients.to_string(), format!("recipients{approx}")),
+        (
+            v.recipient_domains.to_string(),
+            format!("recipient hosts/domains{approx}"),
+        ),
+    ];
+    for (n, what) in rows {
+        if n.is_empty() {
+            out.push('\n');
+        } else {
+            let _ = writeln!(out, "  {n:>8}  {what}");
+        }
+    }
+    if c.filter_hops > 0 || c.notifications_delivered > 0 {
+        let _ = writeln!(
+            out,
+            "  {}",
+            style.dim(&format!(
+                "delivered counts {} made by Postfix, not {} to a content filter",
+                super::plural(c.notifications_delivered, "notification", "notifications"),
+                super::plural(c.filter_hops, "hand-off", "hand-offs")
+            ))
+        );
+    }
+    out.push('\n');
+    if by_host.len() > 1 {
+        heading(out, style, "Totals by host");
+        let mut t = super::table::Table::new(&[
+            ("host", super::table::Align::Left),
+            ("received", super::table::Align::Right),
+            ("delivered", super::table::Align::Right),
+            ("deferred", super::table::Align::Right),
+            ("bounced", super::table::Align::Right),
+            ("rejected", super::table::Align::Right),
+        ]);
+        for (h, c) in by_host {
+            t.row(vec![
+                crate::text::terminal(h).into_owned(),
+                c.received.to_string(),
+                c.delivered.to_string(),
+                c.deferred.to_string(),
+                c.bounced.to_string(),
+                c.rejected.to_string(),
+            ]);
+        }
+        t.render(2, out);
+        out.push('\n');
+    }
+}
