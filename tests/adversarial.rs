@@ -878,6 +878,40 @@ fn piped_into_head_every_command_ends_quietly() {
     }
 }
 
+/// The reader leaving early is no reason to hide that an input could not be read.
+#[test]
+#[ignore = "bug: with stdout closed early (`| head -1`) the input errors are never printed and the exit status is 0, not 2"]
+fn piped_into_head_input_errors_are_still_told() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("many.log");
+    std::fs::write(&log, many_messages(20_000)).expect("write");
+    let script = format!(
+        "'{BIN}' --year 2026 --utc messages /nonexistent/mail.log '{}' | head -1 >/dev/null; echo \"status ${{PIPESTATUS[0]}}\" >&2",
+        log.display()
+    );
+    let o = Command::new("bash")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .output()
+        .expect("bash");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("mailtrail: /nonexistent/mail.log: No such file or directory"),
+        "{err}"
+    );
+    assert!(err.contains("status 2"), "{err}");
+}
+
+/// A file name is shown on stderr as it is; one made by someone else (a glob over a log
+/// directory) could carry escape sequences too.
+#[test]
+#[ignore = "bug (minor): input error messages print the file name raw, escape sequences and all"]
+fn file_names_in_error_messages_are_escaped() {
+    let o = run(&["messages", "/nonexistent/\u{1b}]0;pwned\u{7}\u{1b}[2J.log"]);
+    assert_eq!(o.code(), Some(2));
+    assert_terminal_safe(&o.stderr, &o.args);
+}
+
 /// `mailtrail … 2>&1 >/dev/null | grep -q missing`: grep leaves after the first line, and the
 /// next message on stderr meets a closed pipe.
 #[test]
@@ -1138,6 +1172,34 @@ fn distinct_senders_spread_over_time_stay_bounded() {
     assert!(
         peak < MEMORY_CAP_KB,
         "peak RSS {peak} kB for 200k distinct senders, 100 a second ({took:?})"
+    );
+}
+
+/// `trace` of a domain that every message goes to, on a big log.
+#[test]
+#[ignore = "bug: trace keeps every matching message until the input ends, to sort them (1M matches: 2.9 GB peak RSS, release build)"]
+fn a_trace_matching_every_message_stays_bounded() {
+    if !Path::new("/proc/self/status").exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("senders.log");
+    write_flood(&log, 300_000, |i, stamp, q| {
+        format!(
+            "{stamp} mx postfix/qmgr[2]: {q}: from=<s{i}@spam{i}.example>, size=1000, nrcpt=1 (queue active)\n\
+             {stamp} mx postfix/smtp[3]: {q}: to=<r@b.example>, relay=b.example[192.0.2.2]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)\n\
+             {stamp} mx postfix/qmgr[2]: {q}: removed\n"
+        )
+    });
+    let (status, peak, took) = peak_rss_kb(&[
+        OsStr::new("trace"),
+        OsStr::new("r@b.example"),
+        log.as_os_str(),
+    ]);
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        peak < MEMORY_CAP_KB,
+        "peak RSS {peak} kB for a trace matching 300k messages ({took:?})"
     );
 }
 
