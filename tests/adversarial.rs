@@ -984,8 +984,9 @@ fn sigint_ignored_here() -> bool {
 }
 
 fn interrupt(child: &mut Child) -> (Duration, ExitStatus) {
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+    // bash's own `kill`: no procps needed.
+    let kill = Command::new("bash")
+        .args(["-c", &format!("kill -INT {}", child.id())])
         .status()
         .expect("kill");
     assert!(kill.success());
