@@ -38,7 +38,7 @@ for t in "${targets[@]}"; do
     echo "== fuzz $t for ${secs}s"
     if ! cargo fuzz run "${flags[@]}" "$t" "corpus/$t" "seeds/$t" -- \
         -max_total_time="$secs" -max_len="$(max_len "$t")" -timeout=20 -rss_limit_mb=4096 \
-        -print_final_stats=1; then
+        -dict=postfix.dict -print_final_stats=1; then
         failed+=("$t")
     fi
 done
