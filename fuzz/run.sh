@@ -12,6 +12,7 @@
 set -uo pipefail
 secs=${1:?usage: fuzz/run.sh SECONDS [TARGET…] | fuzz/run.sh 0 TARGET INPUT}
 shift
+caller=$PWD
 cd "$(dirname "$0")"
 export RUSTC_BOOTSTRAP=1
 target_dir=${CARGO_TARGET_DIR:-$PWD/../target}/fuzz
@@ -27,7 +28,9 @@ max_len() {
 
 # Reproduce one input.
 if [ "$secs" = 0 ] && [ $# -eq 2 ]; then
-    exec cargo fuzz run "${flags[@]}" "$1" "$2"
+    input=$2
+    [[ $input = /* ]] || input=$caller/$input
+    exec cargo fuzz run "${flags[@]}" "$1" "$input"
 fi
 
 targets=("$@")
