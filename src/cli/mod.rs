@@ -335,7 +335,7 @@ fn report_unparsed(outcome: &Outcome) {
     let c = &outcome.counts;
     if c.evicted_in_flight > 0 || c.evicted_sessions > 0 {
         warn(&format!(
-            "memory bound reached: {} messages were reported before their end (--max-in-flight), {} smtpd sessions forgotten",
+            "memory bound reached: {} messages evicted from memory and reported before their end (--max-in-flight), {} smtpd sessions evicted",
             c.evicted_in_flight, c.evicted_sessions
         ));
     }
