@@ -350,7 +350,9 @@ impl Printer<'_> {
                     reply: "returned to sender".to_string(),
                 })
             }
-            Event::Verdict { queue_id, verdict } if metrics::is_refusal(verdict.action) => {
+            Event::Verdict { queue_id, verdict }
+                if crate::parse::verdict::is_refusal(verdict.action) =>
+            {
                 let (from, client) = lookup(self, queue_id);
                 Some(Problem {
                     time,

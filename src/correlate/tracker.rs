@@ -13,6 +13,7 @@ use crate::envelope::Envelope;
 use crate::event::{Delivery, DeliveryStatus, Event, QueueAction, Verdict};
 use crate::parse::bytes::Endpoint;
 use crate::parse::queue_id::QueueId;
+use crate::parse::verdict::is_refusal;
 use crate::text::owned;
 use crate::time::Stamp;
 use rustc_hash::FxHashMap as HashMap;
@@ -359,6 +360,11 @@ impl Tracker {
         instance: u32,
     ) {
         let env = ctx.envelope;
+        let key_of = |queue_id| MessageKey {
+            host,
+            instance,
+            queue_id,
+        };
         match *event {
             Event::Connect { client } => {
                 let key = self.session_key(ctx);
@@ -448,11 +454,7 @@ impl Tracker {
                 ..
             } => {
                 let skey = self.session_key(ctx);
-                let key = MessageKey {
-                    host,
-                    instance,
-                    queue_id,
-                };
+                let key = key_of(queue_id);
                 // What the session told so far; the seed's sender/recipient lines belong to
                 // this transaction and move with it.
                 let session = self.sessions.get_mut(&skey).map(|s| {
@@ -500,11 +502,7 @@ impl Tracker {
                 queue_id: Some(queue_id),
                 verdict,
             } => {
-                let key = MessageKey {
-                    host,
-                    instance,
-                    queue_id,
-                };
+                let key = key_of(queue_id);
                 let daemon = env.program.daemon;
                 let rejection = rejection(ctx.time, daemon, &verdict);
                 let m = self.message(key, ctx, Birth::None);
@@ -525,15 +523,7 @@ impl Tracker {
                 queue_id,
                 message_id,
             } => {
-                let m = self.message(
-                    MessageKey {
-                        host,
-                        instance,
-                        queue_id,
-                    },
-                    ctx,
-                    Birth::MessageId,
-                );
+                let m = self.message(key_of(queue_id), ctx, Birth::MessageId);
                 m.message_id = Some(owned(message_id));
             }
             Event::Pickup {
@@ -542,11 +532,7 @@ impl Tracker {
                 from,
                 orig_id,
             } => {
-                let key = MessageKey {
-                    host,
-                    instance,
-                    queue_id,
-                };
+                let key = key_of(queue_id);
                 let m = self.message(key, ctx, Birth::Origin);
                 m.origin = Some(Origin::Pickup);
                 m.uid = uid;
@@ -571,25 +557,13 @@ impl Tracker {
                 nrcpt,
                 ..
             } => {
-                let m = self.message(
-                    MessageKey {
-                        host,
-                        instance,
-                        queue_id,
-                    },
-                    ctx,
-                    Birth::Active,
-                );
+                let m = self.message(key_of(queue_id), ctx, Birth::Active);
                 m.from = Some(owned(from));
                 m.size = size.or(m.size);
                 m.nrcpt = nrcpt.or(m.nrcpt);
             }
             Event::Removed { queue_id } => {
-                let key = MessageKey {
-                    host,
-                    instance,
-                    queue_id,
-                };
+                let key = key_of(queue_id);
                 let m = self.message(key, ctx, Birth::None);
                 if m.ending.is_none() || m.ending == Some(Ending::Removed) {
                     m.ending = Some(Ending::Removed);
@@ -603,15 +577,7 @@ impl Tracker {
                 from,
                 status,
             } => {
-                let m = self.message(
-                    MessageKey {
-                        host,
-                        instance,
-                        queue_id,
-                    },
-                    ctx,
-                    Birth::None,
-                );
+                let m = self.message(key_of(queue_id), ctx, Birth::None);
                 if m.from.is_none() {
                     m.from = Some(owned(from));
                 }
@@ -620,25 +586,9 @@ impl Tracker {
                     r.status = RecipientStatus::Delivery(status);
                 }
             }
-            Event::Delivery(d) => self.delivery(
-                ctx,
-                MessageKey {
-                    host,
-                    instance,
-                    queue_id: d.queue_id,
-                },
-                &d,
-            ),
+            Event::Delivery(d) => self.delivery(ctx, key_of(d.queue_id), &d),
             Event::DeliveryCut { queue_id, to } => {
-                let m = self.message(
-                    MessageKey {
-                        host,
-                        instance,
-                        queue_id,
-                    },
-                    ctx,
-                    Birth::None,
-                );
+                let m = self.message(key_of(queue_id), ctx, Birth::None);
                 m.recipient_mut(&owned(to), None);
                 m.problems.push((
                     ctx.time,
@@ -646,26 +596,14 @@ impl Tracker {
                 ));
             }
             Event::DeliveryProblem { queue_id, text } => {
-                let m = self.message(
-                    MessageKey {
-                        host,
-                        instance,
-                        queue_id,
-                    },
-                    ctx,
-                    Birth::None,
-                );
+                let m = self.message(key_of(queue_id), ctx, Birth::None);
                 m.problems.push((ctx.time, owned(text)));
             }
             Event::Diagnostic {
                 queue_id: Some(queue_id),
                 text,
             } => {
-                let key = MessageKey {
-                    host,
-                    instance,
-                    queue_id,
-                };
+                let key = key_of(queue_id);
                 if self.live.contains_key(&key) {
                     let m = self.message(key, ctx, Birth::None);
                     let severity = env.severity.as_str();
@@ -679,11 +617,7 @@ impl Tracker {
                 kind,
                 ..
             } => {
-                let key = MessageKey {
-                    host,
-                    instance,
-                    queue_id,
-                };
+                let key = key_of(queue_id);
                 self.message(key, ctx, Birth::None);
                 let target = MessageKey {
                     queue_id: new_queue_id,
@@ -693,11 +627,7 @@ impl Tracker {
                 self.describe_link(key, target, kind.as_str());
             }
             Event::QueueFile { queue_id, action } => {
-                let key = MessageKey {
-                    host,
-                    instance,
-                    queue_id,
-                };
+                let key = key_of(queue_id);
                 let m = self.message(key, ctx, Birth::None);
                 let note = match action {
                     QueueAction::Deleted => "deleted by postsuper -d",
@@ -1125,19 +1055,6 @@ impl Tracker {
         self.counts.noqueue_rejects += 1;
         self.ready.push_back(m);
     }
-}
-
-/// Actions that refuse mail (rather than warn, tag or redirect it).
-fn is_refusal(action: &[u8]) -> bool {
-    matches!(
-        action,
-        b"reject"
-            | b"defer"
-            | b"defer_if_permit"
-            | b"defer_if_reject"
-            | b"milter-reject"
-            | b"proxy-reject"
-    )
 }
 
 fn peer(e: Endpoint<'_>) -> Peer {

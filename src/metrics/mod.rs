@@ -423,21 +423,8 @@ fn count_line(r: &mut Registry, line: &LineView<'_>) {
     }
 }
 
-/// Actions that refuse mail (rather than warn, tag or redirect it).
-pub fn is_refusal(action: &[u8]) -> bool {
-    matches!(
-        action,
-        b"reject"
-            | b"defer"
-            | b"defer_if_permit"
-            | b"defer_if_reject"
-            | b"milter-reject"
-            | b"proxy-reject"
-    )
-}
-
 fn verdict_metrics(r: &mut Registry, daemon: &str, noqueue: bool, v: &Verdict<'_>) {
-    if !is_refusal(v.action) {
+    if !crate::parse::verdict::is_refusal(v.action) {
         return;
     }
     r.inc(

@@ -35,6 +35,19 @@ const ACTIONS: &[&[u8]] = &[
     b"proxy-reject",
 ];
 
+/// Actions that refuse mail (rather than warn, tag or redirect it).
+pub fn is_refusal(action: &[u8]) -> bool {
+    matches!(
+        action,
+        b"reject"
+            | b"defer"
+            | b"defer_if_permit"
+            | b"defer_if_reject"
+            | b"milter-reject"
+            | b"proxy-reject"
+    )
+}
+
 /// Parses a reply such as `550 5.1.1 <x>: text`, `5.7.1 text` or `too many connections`.
 pub fn reply(text: &[u8]) -> Reply<'_> {
     let (first, rest) = word(text);
