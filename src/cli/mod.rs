@@ -306,12 +306,8 @@ fn run_pipeline(
     sink: &mut dyn crate::pipeline::Sink,
 ) -> (Outcome, Vec<InputError>) {
     let (sources, mut errors) = sources(args);
-    let outcome = crate::pipeline::run(&sources, &ctx.options, sink);
-    errors.extend(outcome.errors.iter().map(|e| InputError {
-        name: e.name.clone(),
-        offset: e.offset,
-        message: e.message.clone(),
-    }));
+    let mut outcome = crate::pipeline::run(&sources, &ctx.options, sink);
+    errors.append(&mut outcome.errors);
     // Each input error as one line naming the input (escaped: file names are data too), as
     // soon as the pipeline is done, so that an early end of the output cannot hide them.
     for e in &errors {
