@@ -6,7 +6,7 @@
 //! `2012 Jun 26 08:00:00` with a leading year. A Solaris `[ID n facility.level]` after the tag
 //! is skipped. Nothing here allocates; resolving the year and zone is `time`'s job.
 
-use crate::parse::bytes::{parse_u64, word};
+use crate::parse::bytes::{find_byte, parse_u64, word};
 
 /// A timestamp as written in the log, before the year and zone are known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,15 +79,23 @@ pub struct Envelope<'a> {
     pub text: &'a [u8],
 }
 
-const MONTHS: [&[u8; 3]; 12] = [
-    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
-];
-
-fn month_number(name: &[u8]) -> Option<u8> {
-    MONTHS
-        .iter()
-        .position(|m| m.as_slice() == name)
-        .map(|i| i as u8 + 1)
+fn month_number(name: [u8; 3]) -> Option<u8> {
+    // One comparison of three bytes at most per month, no loop over a table.
+    Some(match &name {
+        b"Jan" => 1,
+        b"Feb" => 2,
+        b"Mar" => 3,
+        b"Apr" => 4,
+        b"May" => 5,
+        b"Jun" => 6,
+        b"Jul" => 7,
+        b"Aug" => 8,
+        b"Sep" => 9,
+        b"Oct" => 10,
+        b"Nov" => 11,
+        b"Dec" => 12,
+        _ => return None,
+    })
 }
 
 fn two_digits(b: &[u8]) -> Option<u8> {
@@ -115,7 +123,7 @@ fn syslog_stamp(line: &[u8], year: Option<i16>) -> Option<(RawStamp, &[u8])> {
     let &[m1, m2, m3, b' ', d1, d2, d3] = line.first_chunk::<7>()? else {
         return None;
     };
-    let month = month_number(&[m1, m2, m3])?;
+    let month = month_number([m1, m2, m3])?;
     // The day is padded with a space or a zero — or, in some exports, not at all (`Jan 6`).
     let (day, at) = match (d1, d2, d3) {
         (b' ', d, b' ') if d.is_ascii_digit() => (d - b'0', 7),
@@ -231,8 +239,15 @@ fn stamp(line: &[u8]) -> Option<(RawStamp, &[u8])> {
 
 /// Splits a tag `postfix-out/submission/smtpd` into its parts.
 pub fn program(tag: &[u8]) -> Program<'_> {
-    let first_slash = memchr::memchr(b'/', tag);
-    let last_slash = memchr::memrchr(b'/', tag);
+    // Tags are short: one plain pass finds both the first and the last slash.
+    let mut first_slash = None;
+    let mut last_slash = None;
+    for (i, &b) in tag.iter().enumerate() {
+        if b == b'/' {
+            first_slash = first_slash.or(Some(i));
+            last_slash = Some(i);
+        }
+    }
     match (first_slash, last_slash) {
         (Some(first), Some(last)) => Program {
             tag,
@@ -265,7 +280,7 @@ fn tag_and_pid(text: &[u8]) -> Option<(&[u8], Option<u32>, &[u8])> {
     }
     let rest = text.get(end..).unwrap_or_default();
     if let Some(after) = rest.strip_prefix(b"[") {
-        let close = memchr::memchr(b']', after)?;
+        let close = find_byte(after, b']')?;
         let pid =
             parse_u64(after.get(..close).unwrap_or_default()).and_then(|p| u32::try_from(p).ok());
         let after = after.get(close + 1..)?.strip_prefix(b":")?;
@@ -289,20 +304,21 @@ fn skip_solaris_id(text: &[u8]) -> &[u8] {
 
 /// The severity prefix and the text after it.
 pub fn severity(text: &[u8]) -> (Severity, &[u8]) {
-    for (prefix, sev) in [
-        (&b"warning: "[..], Severity::Warning),
-        (b"error: ", Severity::Error),
-        (b"fatal: ", Severity::Fatal),
-        (b"panic: ", Severity::Panic),
-        (b"info: ", Severity::Info),
-    ] {
-        if let Some(rest) = text.strip_prefix(prefix) {
-            return (sev, rest);
-        }
-        // A line cut right after its severity (`warning:`) is still a warning.
-        if text == prefix.get(..prefix.len() - 1).unwrap_or_default() {
-            return (sev, &[]);
-        }
+    // Most lines have no prefix: their first byte already rules out all but one candidate.
+    let (prefix, sev): (&[u8], Severity) = match text.first() {
+        Some(b'w') => (b"warning: ", Severity::Warning),
+        Some(b'e') => (b"error: ", Severity::Error),
+        Some(b'f') => (b"fatal: ", Severity::Fatal),
+        Some(b'p') => (b"panic: ", Severity::Panic),
+        Some(b'i') => (b"info: ", Severity::Info),
+        _ => return (Severity::Info, text),
+    };
+    if let Some(rest) = text.strip_prefix(prefix) {
+        return (sev, rest);
+    }
+    // A line cut right after its severity (`warning:`) is still a warning.
+    if text == prefix.get(..prefix.len() - 1).unwrap_or_default() {
+        return (sev, &[]);
     }
     (Severity::Info, text)
 }
@@ -427,6 +443,39 @@ mod tests {
         let e = parse(b"Jan  1 00:00:00 h postfix/smtpd[9]: [ID 197553 mail.warning] warning: hostname x does not resolve").unwrap();
         assert_eq!(e.severity, Severity::Warning);
         assert_eq!(e.text, b"hostname x does not resolve");
+    }
+
+    #[test]
+    fn severities_and_their_lookalikes() {
+        assert_eq!(severity(b"warning: x"), (Severity::Warning, &b"x"[..]));
+        assert_eq!(severity(b"error: x"), (Severity::Error, &b"x"[..]));
+        assert_eq!(severity(b"fatal: x"), (Severity::Fatal, &b"x"[..]));
+        assert_eq!(severity(b"panic: x"), (Severity::Panic, &b"x"[..]));
+        assert_eq!(severity(b"info: x"), (Severity::Info, &b"x"[..]));
+        assert_eq!(severity(b"warning:"), (Severity::Warning, &b""[..]));
+        assert_eq!(
+            severity(b"warnings: x"),
+            (Severity::Info, &b"warnings: x"[..])
+        );
+        assert_eq!(severity(b"panicky"), (Severity::Info, &b"panicky"[..]));
+        assert_eq!(severity(b""), (Severity::Info, &b""[..]));
+    }
+
+    #[test]
+    fn every_month_name() {
+        for (i, name) in [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let line = format!("{name} 15 08:00:00 h postfix/qmgr[1]: x");
+            match parse(line.as_bytes()).unwrap().stamp {
+                RawStamp::Syslog { month, .. } => assert_eq!(usize::from(month), i + 1),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(parse(b"jan 15 08:00:00 h postfix/qmgr[1]: x").is_none());
     }
 
     #[test]

@@ -67,7 +67,7 @@ impl LineParser {
 /// Reads the text of a line written by `daemon`.
 pub fn parse_text<'a>(daemon: &[u8], severity: Severity, text: &'a [u8]) -> Option<Event<'a>> {
     // `smtpd.local`: a service whose daemon name carries a suffix.
-    let daemon = match memchr::memchr(b'.', daemon) {
+    let daemon = match bytes::find_byte(daemon, b'.') {
         Some(dot) => daemon.get(..dot).unwrap_or_default(),
         None => daemon,
     };

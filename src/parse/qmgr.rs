@@ -1,6 +1,6 @@
 //! qmgr(8): a message enters the active queue, is returned to sender on expiry, is removed.
 
-use super::bytes::{angle_value, parse_u64, strip};
+use super::bytes::{angle_value, find_byte, parse_u64, strip};
 use super::queue_id::{lead, Lead};
 use crate::event::{DeliveryStatus, Event};
 
@@ -28,7 +28,7 @@ pub fn parse(text: &[u8]) -> Option<Event<'_>> {
         Some(inner) => angle_value(inner)?,
         // Some logs (old versions, hand edits) drop the angle brackets.
         None => {
-            let end = memchr::memchr(b',', after).unwrap_or(after.len());
+            let end = find_byte(after, b',').unwrap_or(after.len());
             (
                 after.get(..end).unwrap_or_default(),
                 after.get(end..).unwrap_or_default(),

@@ -56,7 +56,7 @@ fn sasl_username(tail: &[u8]) -> Option<&[u8]> {
 /// `after STAGE[ (N bytes)] from CLIENT`
 fn after_stage_from(text: &[u8]) -> Option<(&[u8], Endpoint<'_>)> {
     let (stage_part, client) = super::bytes::rsplit_once(text, b" from ")?;
-    let stage = match memchr::memchr(b' ', stage_part) {
+    let stage = match super::bytes::find_byte(stage_part, b' ') {
         Some(at) => stage_part.get(..at).unwrap_or_default(),
         None => stage_part,
     };
