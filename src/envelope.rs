@@ -239,55 +239,82 @@ fn stamp(line: &[u8]) -> Option<(RawStamp, &[u8])> {
 
 /// Splits a tag `postfix-out/submission/smtpd` into its parts.
 pub fn program(tag: &[u8]) -> Program<'_> {
-    // Tags are short: one plain pass finds both the first and the last slash.
-    let mut first_slash = None;
-    let mut last_slash = None;
+    let mut slashes = Slashes::default();
     for (i, &b) in tag.iter().enumerate() {
         if b == b'/' {
-            first_slash = first_slash.or(Some(i));
-            last_slash = Some(i);
+            slashes.see(i);
         }
     }
-    match (first_slash, last_slash) {
-        (Some(first), Some(last)) => Program {
-            tag,
-            syslog_name: tag.get(..first).unwrap_or_default(),
-            service: if last > first {
-                tag.get(first + 1..last).unwrap_or_default()
-            } else {
-                &[]
+    slashes.split(tag)
+}
+
+/// Where the first and the last `/` of a tag stand, noted as the tag is scanned.
+#[derive(Default)]
+struct Slashes {
+    first: Option<usize>,
+    last: Option<usize>,
+}
+
+impl Slashes {
+    fn see(&mut self, at: usize) {
+        self.first = self.first.or(Some(at));
+        self.last = Some(at);
+    }
+
+    fn split(self, tag: &[u8]) -> Program<'_> {
+        match (self.first, self.last) {
+            (Some(first), Some(last)) => Program {
+                tag,
+                syslog_name: tag.get(..first).unwrap_or_default(),
+                service: if last > first {
+                    tag.get(first + 1..last).unwrap_or_default()
+                } else {
+                    &[]
+                },
+                daemon: tag.get(last + 1..).unwrap_or_default(),
             },
-            daemon: tag.get(last + 1..).unwrap_or_default(),
-        },
-        _ => Program {
-            tag,
-            syslog_name: tag,
-            service: &[],
-            daemon: tag,
-        },
+            _ => Program {
+                tag,
+                syslog_name: tag,
+                service: &[],
+                daemon: tag,
+            },
+        }
     }
 }
 
-/// `tag[pid]: ` or `tag: ` at the start of `text`.
-fn tag_and_pid(text: &[u8]) -> Option<(&[u8], Option<u32>, &[u8])> {
+/// `tag[pid]: ` or `tag: ` at the start of `text`: the tag split into its parts (in the same
+/// pass that finds its end), the pid, and the text after.
+fn tag_and_pid(text: &[u8]) -> Option<(Program<'_>, Option<u32>, &[u8])> {
     // The tag ends at `[` (pid follows) or at `:`; it holds no spaces.
-    let end = text
-        .iter()
-        .position(|&b| b == b'[' || b == b':' || b == b' ')?;
+    let mut slashes = Slashes::default();
+    let mut end = None;
+    for (i, &b) in text.iter().enumerate() {
+        match b {
+            b'/' => slashes.see(i),
+            b'[' | b':' | b' ' => {
+                end = Some(i);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let end = end?;
     let tag = text.get(..end).unwrap_or_default();
     if tag.is_empty() {
         return None;
     }
+    let program = slashes.split(tag);
     let rest = text.get(end..).unwrap_or_default();
     if let Some(after) = rest.strip_prefix(b"[") {
         let close = find_byte(after, b']')?;
         let pid =
             parse_u64(after.get(..close).unwrap_or_default()).and_then(|p| u32::try_from(p).ok());
         let after = after.get(close + 1..)?.strip_prefix(b":")?;
-        Some((tag, pid, after.strip_prefix(b" ").unwrap_or(after)))
+        Some((program, pid, after.strip_prefix(b" ").unwrap_or(after)))
     } else {
         let after = rest.strip_prefix(b":")?;
-        Some((tag, None, after.strip_prefix(b" ").unwrap_or(after)))
+        Some((program, None, after.strip_prefix(b" ").unwrap_or(after)))
     }
 }
 
@@ -323,20 +350,57 @@ pub fn severity(text: &[u8]) -> (Severity, &[u8]) {
     (Severity::Info, text)
 }
 
+/// The last traditional syslog stamp read and the bytes it was read from. Consecutive lines
+/// mostly share their second: when a line starts with the same bytes, its stamp is known
+/// without reading it again. Only `Mmm dd hh:mm:ss ` stamps are kept: reading one looks at
+/// exactly the bytes it consumes, so equal bytes give an equal stamp (RFC 3339 stamps mostly
+/// carry a fraction that differs on every line anyway).
+#[derive(Debug, Clone, Default)]
+pub struct StampCache {
+    bytes: [u8; 16],
+    len: usize,
+    stamp: Option<RawStamp>,
+}
+
+impl StampCache {
+    fn stamp<'l>(&mut self, line: &'l [u8]) -> Option<(RawStamp, &'l [u8])> {
+        if let Some(stamp) = self.stamp {
+            if line.get(..self.len) == self.bytes.get(..self.len) {
+                return Some((stamp, line.get(self.len..)?));
+            }
+        }
+        let (stamp, rest) = stamp(line)?;
+        if let RawStamp::Syslog { year: None, .. } = stamp {
+            let used = line.len() - rest.len();
+            if let (Some(to), Some(from)) = (self.bytes.get_mut(..used), line.get(..used)) {
+                to.copy_from_slice(from);
+                self.len = used;
+                self.stamp = Some(stamp);
+            }
+        }
+        Some((stamp, rest))
+    }
+}
+
 /// Parses the envelope of one line; `None` when the line has no recognisable syslog shape.
 pub fn parse(line: &[u8]) -> Option<Envelope<'_>> {
-    let (stamp, rest) = stamp(line)?;
+    parse_with(line, &mut StampCache::default())
+}
+
+/// `parse`, reusing the stamp of the line before (of the same source) when it is the same.
+pub fn parse_with<'a>(line: &'a [u8], stamps: &mut StampCache) -> Option<Envelope<'a>> {
+    let (stamp, rest) = stamps.stamp(line)?;
     let (host, rest) = word(rest);
     if host.is_empty() {
         return None;
     }
-    let (tag, pid, text) = tag_and_pid(rest)?;
+    let (program, pid, text) = tag_and_pid(rest)?;
     let text = skip_solaris_id(text);
     let (severity, text) = severity(text);
     Some(Envelope {
         stamp,
         host,
-        program: program(tag),
+        program,
         pid,
         severity,
         text,
@@ -476,6 +540,38 @@ mod tests {
             }
         }
         assert!(parse(b"jan 15 08:00:00 h postfix/qmgr[1]: x").is_none());
+    }
+
+    #[test]
+    fn a_cached_stamp_is_reused_only_for_the_same_bytes() {
+        let lines: [&[u8]; 9] = [
+            b"Aug  5 08:00:00 h postfix/qmgr[1]: a",
+            b"Aug  5 08:00:00 other postfix/smtpd[2]: b",
+            b"Aug  5 08:00:01 h postfix/qmgr[1]: c",
+            b"Aug 5 08:00:01 h postfix/qmgr[1]: d",
+            b"Aug 5 08:00:01 h postfix/qmgr[1]: e",
+            b"Aug 5 08:00:01",
+            b"2026-08-05T08:00:01Z h postfix/qmgr[1]: f",
+            b"2012 Aug  5 08:00:01 h postfix/qmgr[1]: g",
+            b"Aug  5 08:00:01 h postfix/qmgr[1]: h",
+        ];
+        let mut cache = StampCache::default();
+        for line in lines {
+            let fresh = parse(line).map(|e| (e.stamp, e.host, e.text));
+            let cached = parse_with(line, &mut cache).map(|e| (e.stamp, e.host, e.text));
+            assert_eq!(cached, fresh, "{}", String::from_utf8_lossy(line));
+        }
+    }
+
+    #[test]
+    fn tag_without_slash_and_with_a_cut() {
+        let e = parse(b"Aug 15 08:00:00 h postfix[1]: x").unwrap();
+        assert_eq!(
+            (e.program.syslog_name, e.program.daemon),
+            (&b"postfix"[..], &b"postfix"[..])
+        );
+        assert!(parse(b"Aug 15 08:00:00 h postfix/smtpd").is_none());
+        assert!(parse(b"Aug 15 08:00:00 h [1]: x").is_none());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! the chunk's bytes; with one, both halves run in turn on the caller's thread.
 
 use crate::correlate::{LineContext, Message, Tracker, TrackerConfig, TrackerCounts};
+use crate::envelope::StampCache;
 use crate::event::Event;
 use crate::input::{InputError, Source};
 use crate::parse::{LineParser, Parsed};
@@ -134,11 +135,27 @@ pub struct ParsedLine<'a> {
 struct SourceParser<'p> {
     parser: &'p LineParser,
     clock: Clock,
+    /// The stamp of the source's line before, which most lines share.
+    stamps: StampCache,
 }
 
-impl SourceParser<'_> {
+impl<'p> SourceParser<'p> {
+    fn new(parser: &'p LineParser, clock: Clock) -> SourceParser<'p> {
+        SourceParser {
+            parser,
+            clock,
+            stamps: StampCache::default(),
+        }
+    }
+
     fn parse<'a>(&mut self, raw: &'a [u8], line_number: u64) -> ParsedLine<'a> {
-        parse_line(self.parser, &mut self.clock, raw, line_number)
+        parse_line(
+            self.parser,
+            &mut self.clock,
+            &mut self.stamps,
+            raw,
+            line_number,
+        )
     }
 }
 
@@ -146,10 +163,11 @@ impl SourceParser<'_> {
 fn parse_line<'a>(
     parser: &LineParser,
     clock: &mut Clock,
+    stamps: &mut StampCache,
     raw: &'a [u8],
     line_number: u64,
 ) -> ParsedLine<'a> {
-    let parsed = parser.parse(raw);
+    let parsed = parser.parse_with(raw, stamps);
     let time = match &parsed {
         Parsed::Postfix { envelope, .. } => clock.resolve(envelope.stamp),
         _ => None,
@@ -221,7 +239,8 @@ pub(crate) fn one_line(
     stats: &mut LineStats,
     sink: &mut dyn Sink,
 ) -> ControlFlow<()> {
-    let line = parse_line(parser, clock, raw, line_number);
+    // Lines come one at a time from files that may rotate under us: no stamp is carried over.
+    let line = parse_line(parser, clock, &mut StampCache::default(), raw, line_number);
     account(stats, tracker, source, &line);
     sink.line(&view(source, &line))
 }
@@ -292,10 +311,10 @@ fn run_inline(sources: &[Source], options: &Options, mut correlator: Correlator<
             }
         };
         let name: Rc<str> = Rc::from(source.name.as_str());
-        let mut half = SourceParser {
-            parser: &parser,
-            clock: Clock::new(&options.time, source.mtime.unwrap_or(now)),
-        };
+        let mut half = SourceParser::new(
+            &parser,
+            Clock::new(&options.time, source.mtime.unwrap_or(now)),
+        );
         let mut line_number = 0u64;
         loop {
             let raw = match reader.next_line() {
@@ -395,10 +414,7 @@ fn parse_sources(
                 continue;
             }
         };
-        let mut half = SourceParser {
-            parser,
-            clock: Clock::new(time, source.mtime.unwrap_or(now)),
-        };
+        let mut half = SourceParser::new(parser, Clock::new(time, source.mtime.unwrap_or(now)));
         let mut chunk = ChunkBytes {
             source: index,
             first_line: 1,

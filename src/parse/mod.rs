@@ -15,7 +15,7 @@ pub mod queue_id;
 pub mod smtpd;
 pub mod verdict;
 
-use crate::envelope::{self, Envelope, Severity};
+use crate::envelope::{self, Envelope, Severity, StampCache};
 use crate::event::Event;
 use queue_id::{lead, Lead};
 
@@ -53,7 +53,13 @@ impl LineParser {
     }
 
     pub fn parse<'a>(&self, line: &'a [u8]) -> Parsed<'a> {
-        let Some(envelope) = envelope::parse(line) else {
+        self.parse_with(line, &mut StampCache::default())
+    }
+
+    /// `parse` for one of a source's lines in order: `stamps` carries the stamp of the line
+    /// before, which most lines share.
+    pub fn parse_with<'a>(&self, line: &'a [u8], stamps: &mut StampCache) -> Parsed<'a> {
+        let Some(envelope) = envelope::parse_with(line, stamps) else {
             return Parsed::Malformed;
         };
         if !self.is_postfix(envelope.program.syslog_name) {
