@@ -64,23 +64,46 @@ struct Run {
     lower: bool,
 }
 
+const UPPER: u8 = 1;
+const DIGIT: u8 = 2;
+const LOWER: u8 = 4;
+
+/// What each byte is to a queue ID: 0 (not part of one), `UPPER`, `DIGIT` or `LOWER`. One
+/// table look-up per byte instead of three range tests: every Postfix line goes through here.
+// Built at compile time: an index out of bounds would fail the build, never panic at run time.
+#[allow(clippy::indexing_slicing)]
+const CLASS: [u8; 256] = {
+    let mut class = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        class[b] = match b as u8 {
+            b'A'..=b'Z' => UPPER,
+            b'0'..=b'9' => DIGIT,
+            b'a'..=b'z' => LOWER,
+            _ => 0,
+        };
+        b += 1;
+    }
+    class
+};
+
 impl Run {
     fn of(text: &[u8]) -> Run {
-        let mut run = Run {
-            len: 0,
-            digit: false,
-            lower: false,
-        };
+        let mut len = 0;
+        let mut seen = 0u8;
         for &b in text.iter().take(MAX + 1) {
-            match b {
-                b'0'..=b'9' => run.digit = true,
-                b'A'..=b'Z' => {}
-                b'a'..=b'z' => run.lower = true,
-                _ => break,
+            let class = CLASS.get(usize::from(b)).copied().unwrap_or(0);
+            if class == 0 {
+                break;
             }
-            run.len += 1;
+            seen |= class;
+            len += 1;
         }
-        run
+        Run {
+            len,
+            digit: seen & DIGIT != 0,
+            lower: seen & LOWER != 0,
+        }
     }
 
     /// The queue ID made of the run's bytes, if the run has the shape of one (see `new`).
@@ -143,6 +166,22 @@ mod tests {
                 String::from_utf8_lossy(id)
             );
             assert_eq!(rest, b"removed");
+        }
+    }
+
+    #[test]
+    fn the_class_table_agrees_with_the_ascii_predicates() {
+        for b in 0..=255u8 {
+            let want = if b.is_ascii_uppercase() {
+                UPPER
+            } else if b.is_ascii_digit() {
+                DIGIT
+            } else if b.is_ascii_lowercase() {
+                LOWER
+            } else {
+                0
+            };
+            assert_eq!(CLASS[usize::from(b)], want, "{b}");
         }
     }
 
