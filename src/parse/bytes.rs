@@ -35,6 +35,8 @@ const SHORT: usize = 32;
 /// Position of the first `needle` in `text`. Most fields of a log line are a few bytes long,
 /// and for those a plain loop costs a fraction of setting up a vectorised search; past the
 /// first `SHORT` bytes `memchr` takes over, so long input is still scanned fast.
+// Small and called for nearly every field of every line: worth inlining across modules.
+#[inline]
 pub fn find_byte(text: &[u8], needle: u8) -> Option<usize> {
     let head = text.get(..SHORT).unwrap_or(text);
     if let Some(at) = head.iter().position(|&b| b == needle) {
@@ -45,6 +47,8 @@ pub fn find_byte(text: &[u8], needle: u8) -> Option<usize> {
 }
 
 /// The first word (up to a space) and the rest after the space.
+// Small and called for nearly every field of every line: worth inlining across modules.
+#[inline]
 pub fn word(text: &[u8]) -> (&[u8], &[u8]) {
     match find_byte(text, b' ') {
         Some(at) => (
@@ -60,6 +64,8 @@ pub fn contains(text: &[u8], needle: &[u8]) -> bool {
 }
 
 /// Parses an unsigned decimal number; `None` for empty or non-digit input or overflow.
+// Small and called for nearly every field of every line: worth inlining across modules.
+#[inline]
 pub fn parse_u64(text: &[u8]) -> Option<u64> {
     if text.is_empty() || text.len() > 19 {
         return None;
@@ -75,6 +81,8 @@ pub fn parse_u64(text: &[u8]) -> Option<u64> {
 }
 
 /// Parses a decimal like `0.15`, `3`, `72` (Postfix delays) into seconds.
+// Small and called for nearly every field of every line: worth inlining across modules.
+#[inline]
 pub fn parse_seconds(text: &[u8]) -> Option<f64> {
     if text.is_empty() || text.len() > 18 {
         return None;
