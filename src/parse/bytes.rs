@@ -130,6 +130,10 @@ pub fn parse_seconds(text: &[u8]) -> Option<f64> {
 /// The value of `key<...>` (e.g. `from=<`, `to=<`): the text between the opening `<` and the
 /// `>` that closes the field (followed by end, `,`, or a space). Searches anywhere in `text`.
 pub fn angle_field<'a>(text: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    // Often asked of an empty rest (`client=C` and nothing after): no searcher to build then.
+    if text.len() < key.len() {
+        return None;
+    }
     let mut from = 0;
     while let Some(at) = memmem::find(text.get(from..).unwrap_or_default(), key) {
         let start = from + at;
@@ -201,6 +205,10 @@ pub fn field_after<'a>(text: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
 
 /// Value of a plain `key=value` field ended by `,` or space, anywhere in `text` at a field start.
 pub fn plain_field<'a>(text: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    // Often asked of an empty rest (`client=C` and nothing after): no searcher to build then.
+    if text.len() < key.len() {
+        return None;
+    }
     let mut from = 0;
     while let Some(at) = memmem::find(text.get(from..).unwrap_or_default(), key) {
         let start = from + at;
@@ -240,6 +248,13 @@ mod tests {
         assert_eq!(angle_field(t, b"from=<"), Some(&b"alice@lab.example"[..]));
         assert_eq!(angle_field(b"x from=<>, size=1", b"from=<"), Some(&b""[..]));
         assert_eq!(angle_field(b"xfrom=<a>", b"from=<"), None);
+        assert_eq!(angle_field(b"", b"from=<"), None);
+        assert_eq!(angle_field(b"from=<", b"from=<"), None);
+        assert_eq!(angle_field(b"from=<>", b"from=<"), Some(&b""[..]));
+        assert_eq!(plain_field(b"", b"size="), None);
+        assert_eq!(plain_field(b"size", b"size="), None);
+        assert_eq!(plain_field(b"size=", b"size="), Some(&b""[..]));
+        assert_eq!(plain_field(b"a=1, size=2 x", b"size="), Some(&b"2"[..]));
     }
 
     #[test]

@@ -142,11 +142,12 @@ fn cut(queue_id: QueueId, to: Option<&[u8]>) -> Option<Event<'_>> {
 }
 
 fn parse_delays(value: &[u8]) -> Option<Delays> {
-    // `a/b/c/d`, read left to right; anything after a fourth slash is ignored.
+    // `a/b/c/d`, read left to right; anything after a fourth slash is ignored. The field is
+    // short: its slashes are found by a plain loop.
     let mut parts = [0.0; 4];
     let mut rest = value;
     for part in &mut parts {
-        let end = find_byte(rest, b'/').unwrap_or(rest.len());
+        let end = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
         *part = parse_seconds(rest.get(..end)?)?;
         rest = rest.get(end + 1..).unwrap_or_default();
     }

@@ -47,6 +47,9 @@ fn queued(queue_id: QueueId, rest: &[u8]) -> Option<Event<'_>> {
 
 /// `sasl_username=` may hold spaces or commas in theory; it is the last field in practice.
 fn sasl_username(tail: &[u8]) -> Option<&[u8]> {
+    if tail.is_empty() {
+        return None;
+    }
     let at = memchr::memmem::find(tail, b"sasl_username=")?;
     let v = tail.get(at + 14..).unwrap_or_default();
     let end = memchr::memmem::find(v, b", ").unwrap_or(v.len());
