@@ -6,7 +6,7 @@
 //! `2012 Jun 26 08:00:00` with a leading year. A Solaris `[ID n facility.level]` after the tag
 //! is skipped. Nothing here allocates; resolving the year and zone is `time`'s job.
 
-use crate::parse::bytes::{parse_u64, word};
+use crate::parse::bytes::{find_byte, parse_u64, word};
 
 /// A timestamp as written in the log, before the year and zone are known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,15 +79,23 @@ pub struct Envelope<'a> {
     pub text: &'a [u8],
 }
 
-const MONTHS: [&[u8; 3]; 12] = [
-    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
-];
-
-fn month_number(name: &[u8]) -> Option<u8> {
-    MONTHS
-        .iter()
-        .position(|m| m.as_slice() == name)
-        .map(|i| i as u8 + 1)
+fn month_number(name: [u8; 3]) -> Option<u8> {
+    // One comparison of three bytes at most per month, no loop over a table.
+    Some(match &name {
+        b"Jan" => 1,
+        b"Feb" => 2,
+        b"Mar" => 3,
+        b"Apr" => 4,
+        b"May" => 5,
+        b"Jun" => 6,
+        b"Jul" => 7,
+        b"Aug" => 8,
+        b"Sep" => 9,
+        b"Oct" => 10,
+        b"Nov" => 11,
+        b"Dec" => 12,
+        _ => return None,
+    })
 }
 
 fn two_digits(b: &[u8]) -> Option<u8> {
@@ -115,7 +123,7 @@ fn syslog_stamp(line: &[u8], year: Option<i16>) -> Option<(RawStamp, &[u8])> {
     let &[m1, m2, m3, b' ', d1, d2, d3] = line.first_chunk::<7>()? else {
         return None;
     };
-    let month = month_number(&[m1, m2, m3])?;
+    let month = month_number([m1, m2, m3])?;
     // The day is padded with a space or a zero — or, in some exports, not at all (`Jan 6`).
     let (day, at) = match (d1, d2, d3) {
         (b' ', d, b' ') if d.is_ascii_digit() => (d - b'0', 7),
@@ -231,48 +239,82 @@ fn stamp(line: &[u8]) -> Option<(RawStamp, &[u8])> {
 
 /// Splits a tag `postfix-out/submission/smtpd` into its parts.
 pub fn program(tag: &[u8]) -> Program<'_> {
-    let first_slash = memchr::memchr(b'/', tag);
-    let last_slash = memchr::memrchr(b'/', tag);
-    match (first_slash, last_slash) {
-        (Some(first), Some(last)) => Program {
-            tag,
-            syslog_name: tag.get(..first).unwrap_or_default(),
-            service: if last > first {
-                tag.get(first + 1..last).unwrap_or_default()
-            } else {
-                &[]
+    let mut slashes = Slashes::default();
+    for (i, &b) in tag.iter().enumerate() {
+        if b == b'/' {
+            slashes.see(i);
+        }
+    }
+    slashes.split(tag)
+}
+
+/// Where the first and the last `/` of a tag stand, noted as the tag is scanned.
+#[derive(Default)]
+struct Slashes {
+    first: Option<usize>,
+    last: Option<usize>,
+}
+
+impl Slashes {
+    fn see(&mut self, at: usize) {
+        self.first = self.first.or(Some(at));
+        self.last = Some(at);
+    }
+
+    fn split(self, tag: &[u8]) -> Program<'_> {
+        match (self.first, self.last) {
+            (Some(first), Some(last)) => Program {
+                tag,
+                syslog_name: tag.get(..first).unwrap_or_default(),
+                service: if last > first {
+                    tag.get(first + 1..last).unwrap_or_default()
+                } else {
+                    &[]
+                },
+                daemon: tag.get(last + 1..).unwrap_or_default(),
             },
-            daemon: tag.get(last + 1..).unwrap_or_default(),
-        },
-        _ => Program {
-            tag,
-            syslog_name: tag,
-            service: &[],
-            daemon: tag,
-        },
+            _ => Program {
+                tag,
+                syslog_name: tag,
+                service: &[],
+                daemon: tag,
+            },
+        }
     }
 }
 
-/// `tag[pid]: ` or `tag: ` at the start of `text`.
-fn tag_and_pid(text: &[u8]) -> Option<(&[u8], Option<u32>, &[u8])> {
+/// `tag[pid]: ` or `tag: ` at the start of `text`: the tag split into its parts (in the same
+/// pass that finds its end), the pid, and the text after.
+fn tag_and_pid(text: &[u8]) -> Option<(Program<'_>, Option<u32>, &[u8])> {
     // The tag ends at `[` (pid follows) or at `:`; it holds no spaces.
-    let end = text
-        .iter()
-        .position(|&b| b == b'[' || b == b':' || b == b' ')?;
+    let mut slashes = Slashes::default();
+    let mut end = None;
+    for (i, &b) in text.iter().enumerate() {
+        match b {
+            b'/' => slashes.see(i),
+            b'[' | b':' | b' ' => {
+                end = Some(i);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let end = end?;
     let tag = text.get(..end).unwrap_or_default();
     if tag.is_empty() {
         return None;
     }
+    let program = slashes.split(tag);
     let rest = text.get(end..).unwrap_or_default();
     if let Some(after) = rest.strip_prefix(b"[") {
-        let close = memchr::memchr(b']', after)?;
+        let close = find_byte(after, b']')?;
         let pid =
             parse_u64(after.get(..close).unwrap_or_default()).and_then(|p| u32::try_from(p).ok());
         let after = after.get(close + 1..)?.strip_prefix(b":")?;
-        Some((tag, pid, after.strip_prefix(b" ").unwrap_or(after)))
+        Some((program, pid, after.strip_prefix(b" ").unwrap_or(after)))
     } else {
         let after = rest.strip_prefix(b":")?;
-        Some((tag, None, after.strip_prefix(b" ").unwrap_or(after)))
+        Some((program, None, after.strip_prefix(b" ").unwrap_or(after)))
     }
 }
 
@@ -289,38 +331,76 @@ fn skip_solaris_id(text: &[u8]) -> &[u8] {
 
 /// The severity prefix and the text after it.
 pub fn severity(text: &[u8]) -> (Severity, &[u8]) {
-    for (prefix, sev) in [
-        (&b"warning: "[..], Severity::Warning),
-        (b"error: ", Severity::Error),
-        (b"fatal: ", Severity::Fatal),
-        (b"panic: ", Severity::Panic),
-        (b"info: ", Severity::Info),
-    ] {
-        if let Some(rest) = text.strip_prefix(prefix) {
-            return (sev, rest);
-        }
-        // A line cut right after its severity (`warning:`) is still a warning.
-        if text == prefix.get(..prefix.len() - 1).unwrap_or_default() {
-            return (sev, &[]);
-        }
+    // Most lines have no prefix: their first byte already rules out all but one candidate.
+    let (prefix, sev): (&[u8], Severity) = match text.first() {
+        Some(b'w') => (b"warning: ", Severity::Warning),
+        Some(b'e') => (b"error: ", Severity::Error),
+        Some(b'f') => (b"fatal: ", Severity::Fatal),
+        Some(b'p') => (b"panic: ", Severity::Panic),
+        Some(b'i') => (b"info: ", Severity::Info),
+        _ => return (Severity::Info, text),
+    };
+    if let Some(rest) = text.strip_prefix(prefix) {
+        return (sev, rest);
+    }
+    // A line cut right after its severity (`warning:`) is still a warning.
+    if text == prefix.get(..prefix.len() - 1).unwrap_or_default() {
+        return (sev, &[]);
     }
     (Severity::Info, text)
 }
 
+/// The last traditional syslog stamp read and the bytes it was read from. Consecutive lines
+/// mostly share their second: when a line starts with the same bytes, its stamp is known
+/// without reading it again. Only `Mmm dd hh:mm:ss ` stamps are kept: reading one looks at
+/// exactly the bytes it consumes, so equal bytes give an equal stamp (RFC 3339 stamps mostly
+/// carry a fraction that differs on every line anyway).
+#[derive(Debug, Clone, Default)]
+pub struct StampCache {
+    bytes: [u8; 16],
+    len: usize,
+    stamp: Option<RawStamp>,
+}
+
+impl StampCache {
+    fn stamp<'l>(&mut self, line: &'l [u8]) -> Option<(RawStamp, &'l [u8])> {
+        if let Some(stamp) = self.stamp {
+            if line.get(..self.len) == self.bytes.get(..self.len) {
+                return Some((stamp, line.get(self.len..)?));
+            }
+        }
+        let (stamp, rest) = stamp(line)?;
+        if let RawStamp::Syslog { year: None, .. } = stamp {
+            let used = line.len() - rest.len();
+            if let (Some(to), Some(from)) = (self.bytes.get_mut(..used), line.get(..used)) {
+                to.copy_from_slice(from);
+                self.len = used;
+                self.stamp = Some(stamp);
+            }
+        }
+        Some((stamp, rest))
+    }
+}
+
 /// Parses the envelope of one line; `None` when the line has no recognisable syslog shape.
 pub fn parse(line: &[u8]) -> Option<Envelope<'_>> {
-    let (stamp, rest) = stamp(line)?;
+    parse_with(line, &mut StampCache::default())
+}
+
+/// `parse`, reusing the stamp of the line before (of the same source) when it is the same.
+pub fn parse_with<'a>(line: &'a [u8], stamps: &mut StampCache) -> Option<Envelope<'a>> {
+    let (stamp, rest) = stamps.stamp(line)?;
     let (host, rest) = word(rest);
     if host.is_empty() {
         return None;
     }
-    let (tag, pid, text) = tag_and_pid(rest)?;
+    let (program, pid, text) = tag_and_pid(rest)?;
     let text = skip_solaris_id(text);
     let (severity, text) = severity(text);
     Some(Envelope {
         stamp,
         host,
-        program: program(tag),
+        program,
         pid,
         severity,
         text,
@@ -427,6 +507,71 @@ mod tests {
         let e = parse(b"Jan  1 00:00:00 h postfix/smtpd[9]: [ID 197553 mail.warning] warning: hostname x does not resolve").unwrap();
         assert_eq!(e.severity, Severity::Warning);
         assert_eq!(e.text, b"hostname x does not resolve");
+    }
+
+    #[test]
+    fn severities_and_their_lookalikes() {
+        assert_eq!(severity(b"warning: x"), (Severity::Warning, &b"x"[..]));
+        assert_eq!(severity(b"error: x"), (Severity::Error, &b"x"[..]));
+        assert_eq!(severity(b"fatal: x"), (Severity::Fatal, &b"x"[..]));
+        assert_eq!(severity(b"panic: x"), (Severity::Panic, &b"x"[..]));
+        assert_eq!(severity(b"info: x"), (Severity::Info, &b"x"[..]));
+        assert_eq!(severity(b"warning:"), (Severity::Warning, &b""[..]));
+        assert_eq!(
+            severity(b"warnings: x"),
+            (Severity::Info, &b"warnings: x"[..])
+        );
+        assert_eq!(severity(b"panicky"), (Severity::Info, &b"panicky"[..]));
+        assert_eq!(severity(b""), (Severity::Info, &b""[..]));
+    }
+
+    #[test]
+    fn every_month_name() {
+        for (i, name) in [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let line = format!("{name} 15 08:00:00 h postfix/qmgr[1]: x");
+            match parse(line.as_bytes()).unwrap().stamp {
+                RawStamp::Syslog { month, .. } => assert_eq!(usize::from(month), i + 1),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(parse(b"jan 15 08:00:00 h postfix/qmgr[1]: x").is_none());
+    }
+
+    #[test]
+    fn a_cached_stamp_is_reused_only_for_the_same_bytes() {
+        let lines: [&[u8]; 9] = [
+            b"Aug  5 08:00:00 h postfix/qmgr[1]: a",
+            b"Aug  5 08:00:00 other postfix/smtpd[2]: b",
+            b"Aug  5 08:00:01 h postfix/qmgr[1]: c",
+            b"Aug 5 08:00:01 h postfix/qmgr[1]: d",
+            b"Aug 5 08:00:01 h postfix/qmgr[1]: e",
+            b"Aug 5 08:00:01",
+            b"2026-08-05T08:00:01Z h postfix/qmgr[1]: f",
+            b"2012 Aug  5 08:00:01 h postfix/qmgr[1]: g",
+            b"Aug  5 08:00:01 h postfix/qmgr[1]: h",
+        ];
+        let mut cache = StampCache::default();
+        for line in lines {
+            let fresh = parse(line).map(|e| (e.stamp, e.host, e.text));
+            let cached = parse_with(line, &mut cache).map(|e| (e.stamp, e.host, e.text));
+            assert_eq!(cached, fresh, "{}", String::from_utf8_lossy(line));
+        }
+    }
+
+    #[test]
+    fn tag_without_slash_and_with_a_cut() {
+        let e = parse(b"Aug 15 08:00:00 h postfix[1]: x").unwrap();
+        assert_eq!(
+            (e.program.syslog_name, e.program.daemon),
+            (&b"postfix"[..], &b"postfix"[..])
+        );
+        assert!(parse(b"Aug 15 08:00:00 h postfix/smtpd").is_none());
+        assert!(parse(b"Aug 15 08:00:00 h [1]: x").is_none());
     }
 
     #[test]

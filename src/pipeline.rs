@@ -9,6 +9,8 @@
 //! the chunk's bytes; with one, both halves run in turn on the caller's thread.
 
 use crate::correlate::{LineContext, Message, Tracker, TrackerConfig, TrackerCounts};
+use crate::envelope::StampCache;
+use crate::event::Event;
 use crate::input::{InputError, Source};
 use crate::parse::{LineParser, Parsed};
 use crate::text::owned;
@@ -54,7 +56,51 @@ pub struct LineStats {
     /// Postfix lines whose date is impossible (Feb 30): counted as not understood.
     pub bad_timestamps: u64,
     /// Understood lines by kind of event.
-    pub events: BTreeMap<&'static str, u64>,
+    pub events: EventCounts,
+}
+
+/// Understood lines by kind of event, one counter per kind (indexed by `Event::kind_index`):
+/// looking the kind up by name for every line cost more than all the rest of the counting.
+/// Read and serialized as a map from kind to count, sorted by kind, without the zeros.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventCounts([u64; Event::KINDS.len()]);
+
+impl EventCounts {
+    pub fn add(&mut self, event: &Event<'_>) {
+        if let Some(n) = self.0.get_mut(event.kind_index()) {
+            *n += 1;
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|&n| n == 0)
+    }
+
+    /// (kind, count) of every kind seen, sorted by kind.
+    pub fn iter(&self) -> std::vec::IntoIter<(&'static str, u64)> {
+        let mut seen: Vec<(&'static str, u64)> = Event::KINDS
+            .iter()
+            .zip(self.0)
+            .filter(|&(_, n)| n > 0)
+            .map(|(&k, n)| (k, n))
+            .collect();
+        seen.sort_unstable();
+        seen.into_iter()
+    }
+}
+
+impl IntoIterator for &EventCounts {
+    type Item = (&'static str, u64);
+    type IntoIter = std::vec::IntoIter<(&'static str, u64)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl Serialize for EventCounts {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
 }
 
 pub struct Options {
@@ -89,11 +135,27 @@ pub struct ParsedLine<'a> {
 struct SourceParser<'p> {
     parser: &'p LineParser,
     clock: Clock,
+    /// The stamp of the source's line before, which most lines share.
+    stamps: StampCache,
 }
 
-impl SourceParser<'_> {
+impl<'p> SourceParser<'p> {
+    fn new(parser: &'p LineParser, clock: Clock) -> SourceParser<'p> {
+        SourceParser {
+            parser,
+            clock,
+            stamps: StampCache::default(),
+        }
+    }
+
     fn parse<'a>(&mut self, raw: &'a [u8], line_number: u64) -> ParsedLine<'a> {
-        parse_line(self.parser, &mut self.clock, raw, line_number)
+        parse_line(
+            self.parser,
+            &mut self.clock,
+            &mut self.stamps,
+            raw,
+            line_number,
+        )
     }
 }
 
@@ -101,10 +163,11 @@ impl SourceParser<'_> {
 fn parse_line<'a>(
     parser: &LineParser,
     clock: &mut Clock,
+    stamps: &mut StampCache,
     raw: &'a [u8],
     line_number: u64,
 ) -> ParsedLine<'a> {
-    let parsed = parser.parse(raw);
+    let parsed = parser.parse_with(raw, stamps);
     let time = match &parsed {
         Parsed::Postfix { envelope, .. } => clock.resolve(envelope.stamp),
         _ => None,
@@ -131,7 +194,7 @@ fn account(stats: &mut LineStats, tracker: &mut Tracker, source: &Rc<str>, line:
             match (event, line.time) {
                 (Some(event), Some(time)) => {
                     stats.understood += 1;
-                    *stats.events.entry(event.kind()).or_default() += 1;
+                    stats.events.add(event);
                     let ctx = LineContext {
                         time,
                         envelope,
@@ -176,7 +239,8 @@ pub(crate) fn one_line(
     stats: &mut LineStats,
     sink: &mut dyn Sink,
 ) -> ControlFlow<()> {
-    let line = parse_line(parser, clock, raw, line_number);
+    // Lines come one at a time from files that may rotate under us: no stamp is carried over.
+    let line = parse_line(parser, clock, &mut StampCache::default(), raw, line_number);
     account(stats, tracker, source, &line);
     sink.line(&view(source, &line))
 }
@@ -247,10 +311,10 @@ fn run_inline(sources: &[Source], options: &Options, mut correlator: Correlator<
             }
         };
         let name: Rc<str> = Rc::from(source.name.as_str());
-        let mut half = SourceParser {
-            parser: &parser,
-            clock: Clock::new(&options.time, source.mtime.unwrap_or(now)),
-        };
+        let mut half = SourceParser::new(
+            &parser,
+            Clock::new(&options.time, source.mtime.unwrap_or(now)),
+        );
         let mut line_number = 0u64;
         loop {
             let raw = match reader.next_line() {
@@ -350,10 +414,7 @@ fn parse_sources(
                 continue;
             }
         };
-        let mut half = SourceParser {
-            parser,
-            clock: Clock::new(time, source.mtime.unwrap_or(now)),
-        };
+        let mut half = SourceParser::new(parser, Clock::new(time, source.mtime.unwrap_or(now)));
         let mut chunk = ChunkBytes {
             source: index,
             first_line: 1,
@@ -434,5 +495,41 @@ fn count(map: &mut BTreeMap<String, u64>, key: &[u8]) {
     match std::str::from_utf8(key).ok().and_then(|k| map.get_mut(k)) {
         Some(n) => *n += 1,
         None => *map.entry(owned(key)).or_default() += 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::queue_id::QueueId;
+
+    #[test]
+    fn event_counts_read_and_serialize_as_the_map_by_kind() {
+        let id = QueueId::new(b"1A2B3C4D5E").unwrap();
+        let events = [
+            Event::Removed { queue_id: id },
+            Event::Statistics { text: b"x" },
+            Event::Removed { queue_id: id },
+            Event::Diagnostic {
+                queue_id: None,
+                text: b"y",
+            },
+        ];
+        let mut counts = EventCounts::default();
+        let mut map: BTreeMap<&'static str, u64> = BTreeMap::new();
+        assert!(counts.is_empty());
+        for e in &events {
+            counts.add(e);
+            *map.entry(e.kind()).or_default() += 1;
+        }
+        assert!(!counts.is_empty());
+        assert_eq!(
+            counts.iter().collect::<Vec<_>>(),
+            map.clone().into_iter().collect::<Vec<_>>()
+        );
+        assert_eq!(
+            serde_json::to_string(&counts).unwrap(),
+            serde_json::to_string(&map).unwrap()
+        );
     }
 }

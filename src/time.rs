@@ -117,6 +117,10 @@ pub struct Clock {
     last_month: u8,
     /// The last civil minute resolved and the instant it starts at, with its offset.
     cache: Option<(MinuteKey, i64, i32)>,
+    /// The last stamp resolved and what it resolved to. Consecutive lines mostly share their
+    /// second, and resolving a stamp equal to the one before changes nothing (same year,
+    /// same month), so the answer can be given again as it is.
+    last: Option<(RawStamp, Option<Stamp>)>,
 }
 
 type MinuteKey = (i16, u8, u8, u8, u8, Option<i32>);
@@ -130,11 +134,23 @@ impl Clock {
             year: None,
             last_month: 0,
             cache: None,
+            last: None,
         }
     }
 
     /// The instant of a raw stamp; `None` for an impossible date (Feb 30).
     pub fn resolve(&mut self, raw: RawStamp) -> Option<Stamp> {
+        if let Some((prev, stamp)) = self.last {
+            if prev == raw {
+                return stamp;
+            }
+        }
+        let stamp = self.resolve_anew(raw);
+        self.last = Some((raw, stamp));
+        stamp
+    }
+
+    fn resolve_anew(&mut self, raw: RawStamp) -> Option<Stamp> {
         match raw {
             RawStamp::Full {
                 year,
@@ -325,5 +341,22 @@ mod tests {
     fn impossible_date_is_none() {
         let mut c = utc_clock(Some(2026), "2026-12-01T00:00:00Z");
         assert!(c.resolve(syslog(2, 30)).is_none());
+        assert!(c.resolve(syslog(2, 30)).is_none());
+    }
+
+    #[test]
+    fn a_repeated_stamp_resolves_as_the_first_did_across_a_new_year() {
+        let mut c = utc_clock(None, "2027-01-02T00:00:00Z");
+        for (month, day, want) in [
+            (12, 31, "2026-12-31T08:00:00+00:00"),
+            (12, 31, "2026-12-31T08:00:00+00:00"),
+            (1, 1, "2027-01-01T08:00:00+00:00"),
+            (1, 1, "2027-01-01T08:00:00+00:00"),
+            (12, 31, "2026-12-31T08:00:00+00:00"),
+            (12, 31, "2026-12-31T08:00:00+00:00"),
+            (1, 1, "2027-01-01T08:00:00+00:00"),
+        ] {
+            assert_eq!(c.resolve(syslog(month, day)).unwrap().rfc3339(), want);
+        }
     }
 }

@@ -29,9 +29,44 @@ pub fn rsplit_once<'a>(text: &'a [u8], sep: &[u8]) -> Option<(&'a [u8], &'a [u8]
     ))
 }
 
+/// How many leading bytes `find_byte` looks at itself before it hands over to `memchr`.
+const SHORT: usize = 32;
+
+/// Position of the first `needle` in `text`. Most fields of a log line are a few bytes long,
+/// and for those setting up a vectorised search costs more than the search: the first `SHORT`
+/// bytes are looked at eight at a time in a plain `u64`, then `memchr` takes over, so long
+/// input is still scanned fast.
+// Small and called for nearly every field of every line: worth inlining across modules.
+#[inline]
+pub fn find_byte(text: &[u8], needle: u8) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGHS: u64 = ONES << 7;
+    let pattern = ONES * u64::from(needle);
+    let mut at = 0;
+    while at < SHORT {
+        let rest = text.get(at..).unwrap_or_default();
+        let Some(chunk) = rest.first_chunk::<8>() else {
+            return rest.iter().position(|&b| b == needle).map(|i| at + i);
+        };
+        // A byte equal to the needle is zero after the xor. The classic zero-byte test flags
+        // the first zero byte exactly (a borrow only ever runs towards later bytes), and the
+        // little-endian load puts the first byte lowest.
+        let word = u64::from_le_bytes(*chunk) ^ pattern;
+        let zeros = word.wrapping_sub(ONES) & !word & HIGHS;
+        if zeros != 0 {
+            return Some(at + (zeros.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let tail = text.get(at..)?;
+    memchr::memchr(needle, tail).map(|i| at + i)
+}
+
 /// The first word (up to a space) and the rest after the space.
+// Small and called for nearly every field of every line: worth inlining across modules.
+#[inline]
 pub fn word(text: &[u8]) -> (&[u8], &[u8]) {
-    match memchr::memchr(b' ', text) {
+    match find_byte(text, b' ') {
         Some(at) => (
             text.get(..at).unwrap_or_default(),
             text.get(at + 1..).unwrap_or_default(),
@@ -45,6 +80,8 @@ pub fn contains(text: &[u8], needle: &[u8]) -> bool {
 }
 
 /// Parses an unsigned decimal number; `None` for empty or non-digit input or overflow.
+// Small and called for nearly every field of every line: worth inlining across modules.
+#[inline]
 pub fn parse_u64(text: &[u8]) -> Option<u64> {
     if text.is_empty() || text.len() > 19 {
         return None;
@@ -60,6 +97,8 @@ pub fn parse_u64(text: &[u8]) -> Option<u64> {
 }
 
 /// Parses a decimal like `0.15`, `3`, `72` (Postfix delays) into seconds.
+// Small and called for nearly every field of every line: worth inlining across modules.
+#[inline]
 pub fn parse_seconds(text: &[u8]) -> Option<f64> {
     if text.is_empty() || text.len() > 18 {
         return None;
@@ -78,14 +117,23 @@ pub fn parse_seconds(text: &[u8]) -> Option<f64> {
             _ => return None,
         }
     }
-    // Both operands are exact (at most 17 digits), so the one division is correctly rounded:
-    // `2.97` reads back as 2.97.
-    Some(mantissa as f64 / 10f64.powi(scale.unwrap_or(0) as i32))
+    // Both operands are exact (at most 17 digits; powers of ten up to 10^22 are exact too),
+    // so the one division is correctly rounded: `2.97` reads back as 2.97.
+    const POWERS: [f64; 18] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17,
+    ];
+    let power = POWERS.get(scale.unwrap_or(0) as usize)?;
+    Some(mantissa as f64 / power)
 }
 
 /// The value of `key<...>` (e.g. `from=<`, `to=<`): the text between the opening `<` and the
 /// `>` that closes the field (followed by end, `,`, or a space). Searches anywhere in `text`.
 pub fn angle_field<'a>(text: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    // Often asked of an empty rest (`client=C` and nothing after): no searcher to build then.
+    if text.len() < key.len() {
+        return None;
+    }
     let mut from = 0;
     while let Some(at) = memmem::find(text.get(from..).unwrap_or_default(), key) {
         let start = from + at;
@@ -105,7 +153,7 @@ pub fn angle_field<'a>(text: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
 /// addresses may themselves contain `>` inside quotes, which this tolerates in the common case.
 pub fn angle_value(text: &[u8]) -> Option<(&[u8], &[u8])> {
     let mut i = 0;
-    while let Some(at) = memchr::memchr(b'>', text.get(i..).unwrap_or_default()) {
+    while let Some(at) = find_byte(text.get(i..).unwrap_or_default(), b'>') {
         let end = i + at;
         match text.get(end + 1) {
             None | Some(b',') | Some(b' ') | Some(b';') | Some(b':') => {
@@ -131,12 +179,12 @@ pub struct Endpoint<'a> {
 /// Parses `name[ip]`, `name[ip]:port` or `[ip]:port` (postscreen) from the start of `text`;
 /// returns the endpoint and the rest after it.
 pub fn endpoint(text: &[u8]) -> Option<(Endpoint<'_>, &[u8])> {
-    let open = memchr::memchr(b'[', text)?;
+    let open = find_byte(text, b'[')?;
     let name = text.get(..open).unwrap_or_default();
     if name.contains(&b' ') {
         return None;
     }
-    let close = open + 1 + memchr::memchr(b']', text.get(open + 1..).unwrap_or_default())?;
+    let close = open + 1 + find_byte(text.get(open + 1..).unwrap_or_default(), b']')?;
     let ip = text.get(open + 1..close).unwrap_or_default();
     let mut rest = text.get(close + 1..).unwrap_or_default();
     let mut port = None;
@@ -157,6 +205,10 @@ pub fn field_after<'a>(text: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
 
 /// Value of a plain `key=value` field ended by `,` or space, anywhere in `text` at a field start.
 pub fn plain_field<'a>(text: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    // Often asked of an empty rest (`client=C` and nothing after): no searcher to build then.
+    if text.len() < key.len() {
+        return None;
+    }
     let mut from = 0;
     while let Some(at) = memmem::find(text.get(from..).unwrap_or_default(), key) {
         let start = from + at;
@@ -196,6 +248,13 @@ mod tests {
         assert_eq!(angle_field(t, b"from=<"), Some(&b"alice@lab.example"[..]));
         assert_eq!(angle_field(b"x from=<>, size=1", b"from=<"), Some(&b""[..]));
         assert_eq!(angle_field(b"xfrom=<a>", b"from=<"), None);
+        assert_eq!(angle_field(b"", b"from=<"), None);
+        assert_eq!(angle_field(b"from=<", b"from=<"), None);
+        assert_eq!(angle_field(b"from=<>", b"from=<"), Some(&b""[..]));
+        assert_eq!(plain_field(b"", b"size="), None);
+        assert_eq!(plain_field(b"size", b"size="), None);
+        assert_eq!(plain_field(b"size=", b"size="), Some(&b""[..]));
+        assert_eq!(plain_field(b"a=1, size=2 x", b"size="), Some(&b"2"[..]));
     }
 
     #[test]
@@ -212,10 +271,45 @@ mod tests {
     }
 
     #[test]
+    fn find_byte_agrees_with_memchr_on_both_sides_of_the_short_scan() {
+        for len in [0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 40, 100] {
+            for at in 0..len {
+                let mut text = vec![b'a'; len];
+                text[at] = b'x';
+                if at + 1 < len {
+                    text[len - 1] = b'x';
+                }
+                assert_eq!(find_byte(&text, b'x'), memchr::memchr(b'x', &text));
+            }
+            assert_eq!(find_byte(&vec![b'a'; len], b'x'), None);
+        }
+        // Every byte value as needle and as haystack, high bytes included (the zero-byte test
+        // must not take a neighbour of a match, or a byte >= 0x80, for a match).
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 48) as usize;
+            let text: Vec<u8> = (0..len)
+                .map(|i| {
+                    let b = (state >> (i % 8 * 8)) as u8;
+                    // Few distinct values, so that needles are often found, twice or more.
+                    [0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff, b'=', b','][usize::from(b % 8)]
+                })
+                .collect();
+            let needle = [0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff, b'=', b','][(state >> 61) as usize];
+            assert_eq!(find_byte(&text, needle), memchr::memchr(needle, &text));
+        }
+    }
+
+    #[test]
     fn numbers_parse_and_reject_garbage() {
         assert_eq!(parse_seconds(b"0.15"), Some(0.15));
         assert_eq!(parse_seconds(b"72"), Some(72.0));
         assert_eq!(parse_seconds(b"1.2.3"), None);
+        assert_eq!(parse_seconds(b"0.0000000000000001"), Some(1e-16));
+        assert_eq!(parse_seconds(b"."), Some(0.0));
         assert_eq!(parse_u64(b"99999999999999999999"), None);
         assert_eq!(parse_u64(b"488"), Some(488));
     }

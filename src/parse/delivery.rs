@@ -2,9 +2,11 @@
 //! named otherwise in master.cf: `to=<…>, relay=…, delay=…, delays=a/b/c/d, dsn=…, status=…`,
 //! plus the smtp client's connection trouble.
 
-use super::bytes::{angle_value, memrfind, parse_seconds, parse_u64, split_once, strip, word};
+use super::bytes::{angle_value, find_byte, parse_seconds, parse_u64, split_once, strip, word};
 use super::queue_id::{lead, Lead, QueueId};
 use crate::event::{Delays, Delivery, DeliveryStatus, Event};
+use memchr::memmem::FinderRev;
+use std::sync::LazyLock;
 
 pub fn parse(text: &[u8]) -> Option<Event<'_>> {
     match lead(text) {
@@ -73,7 +75,7 @@ pub fn parse_delivery(queue_id: QueueId, text: &[u8]) -> Option<Event<'_>> {
     let mut delays = None;
     let mut dsn = None;
     loop {
-        let Some(eq) = memchr::memchr(b'=', rest) else {
+        let Some(eq) = find_byte(rest, b'=') else {
             return cut(queue_id, to);
         };
         let key = rest.get(..eq).unwrap_or_default();
@@ -108,7 +110,7 @@ pub fn parse_delivery(queue_id: QueueId, text: &[u8]) -> Option<Event<'_>> {
                 None => return cut(queue_id, to),
             }
         } else {
-            let end = memchr::memchr(b',', after).unwrap_or(after.len());
+            let end = find_byte(after, b',').unwrap_or(after.len());
             (
                 after.get(..end).unwrap_or_default(),
                 after.get(end..).unwrap_or_default(),
@@ -140,18 +142,31 @@ fn cut(queue_id: QueueId, to: Option<&[u8]>) -> Option<Event<'_>> {
 }
 
 fn parse_delays(value: &[u8]) -> Option<Delays> {
-    let mut parts = value.split(|&b| b == b'/').map(parse_seconds);
+    // `a/b/c/d`, read left to right; anything after a fourth slash is ignored. The field is
+    // short: its slashes are found by a plain loop.
+    let mut parts = [0.0; 4];
+    let mut rest = value;
+    for part in &mut parts {
+        let end = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
+        *part = parse_seconds(rest.get(..end)?)?;
+        rest = rest.get(end + 1..).unwrap_or_default();
+    }
+    let [before_qmgr, in_qmgr, conn_setup, transmission] = parts;
     Some(Delays {
-        before_qmgr: parts.next()??,
-        in_qmgr: parts.next()??,
-        conn_setup: parts.next()??,
-        transmission: parts.next()??,
+        before_qmgr,
+        in_qmgr,
+        conn_setup,
+        transmission,
     })
 }
 
+/// The searcher for `queued as `, built once: building one for every delivery line cost more
+/// than the search itself.
+static QUEUED_AS: LazyLock<FinderRev<'static>> = LazyLock::new(|| FinderRev::new(b"queued as "));
+
 /// The ID in `… queued as ID` (the last one: a filter's reply may quote the next hop's).
 fn queued_as(reply: &[u8]) -> Option<QueueId> {
-    let at = memrfind(reply, b"queued as ")?;
+    let at = QUEUED_AS.rfind(reply)?;
     QueueId::new(trim_id(reply.get(at + 10..).unwrap_or_default()))
 }
 
@@ -218,6 +233,18 @@ mod tests {
         let d = delivery(b"36219BC260: to=<fwd@lab.example>, relay=local, delay=0.01, delays=0/0/0/0, dsn=2.0.0, status=sent (forwarded as 3757BBC25F)");
         assert_eq!(d.forwarded_as.unwrap().as_str(), "3757BBC25F");
         assert_eq!(d.queued_as, None);
+    }
+
+    #[test]
+    fn delays_need_four_numbers_and_ignore_a_fifth() {
+        let d = parse_delays(b"0.5/1/2.25/3/9").unwrap();
+        assert_eq!(
+            (d.before_qmgr, d.in_qmgr, d.conn_setup, d.transmission),
+            (0.5, 1.0, 2.25, 3.0)
+        );
+        for bad in [&b"1/2/3"[..], b"1/2/3/", b"1//3/4", b"", b"1/x/3/4"] {
+            assert!(parse_delays(bad).is_none(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub mod queue_id;
 pub mod smtpd;
 pub mod verdict;
 
-use crate::envelope::{self, Envelope, Severity};
+use crate::envelope::{self, Envelope, Severity, StampCache};
 use crate::event::Event;
 use queue_id::{lead, Lead};
 
@@ -53,7 +53,13 @@ impl LineParser {
     }
 
     pub fn parse<'a>(&self, line: &'a [u8]) -> Parsed<'a> {
-        let Some(envelope) = envelope::parse(line) else {
+        self.parse_with(line, &mut StampCache::default())
+    }
+
+    /// `parse` for one of a source's lines in order: `stamps` carries the stamp of the line
+    /// before, which most lines share.
+    pub fn parse_with<'a>(&self, line: &'a [u8], stamps: &mut StampCache) -> Parsed<'a> {
+        let Some(envelope) = envelope::parse_with(line, stamps) else {
             return Parsed::Malformed;
         };
         if !self.is_postfix(envelope.program.syslog_name) {
@@ -67,7 +73,7 @@ impl LineParser {
 /// Reads the text of a line written by `daemon`.
 pub fn parse_text<'a>(daemon: &[u8], severity: Severity, text: &'a [u8]) -> Option<Event<'a>> {
     // `smtpd.local`: a service whose daemon name carries a suffix.
-    let daemon = match memchr::memchr(b'.', daemon) {
+    let daemon = match bytes::find_byte(daemon, b'.') {
         Some(dot) => daemon.get(..dot).unwrap_or_default(),
         None => daemon,
     };

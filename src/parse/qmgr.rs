@@ -1,6 +1,6 @@
 //! qmgr(8): a message enters the active queue, is returned to sender on expiry, is removed.
 
-use super::bytes::{angle_value, parse_u64, strip};
+use super::bytes::{angle_value, find_byte, parse_u64, strip};
 use super::queue_id::{lead, Lead};
 use crate::event::{DeliveryStatus, Event};
 
@@ -28,7 +28,7 @@ pub fn parse(text: &[u8]) -> Option<Event<'_>> {
         Some(inner) => angle_value(inner)?,
         // Some logs (old versions, hand edits) drop the angle brackets.
         None => {
-            let end = memchr::memchr(b',', after).unwrap_or(after.len());
+            let end = find_byte(after, b',').unwrap_or(after.len());
             (
                 after.get(..end).unwrap_or_default(),
                 after.get(end..).unwrap_or_default(),
@@ -51,15 +51,7 @@ pub fn parse(text: &[u8]) -> Option<Event<'_>> {
             status: DeliveryStatus::parse(word)?,
         });
     }
-    let mut size = None;
-    let mut nrcpt = None;
-    for field in tail.split(|&b| b == b',' || b == b' ') {
-        if let Some(v) = strip(field, b"size=") {
-            size = parse_u64(v);
-        } else if let Some(v) = strip(field, b"nrcpt=") {
-            nrcpt = parse_u64(v).and_then(|n| u32::try_from(n).ok());
-        }
-    }
+    let (size, nrcpt) = sizes(tail);
     Some(Event::QueueActive {
         queue_id,
         from,
@@ -67,6 +59,40 @@ pub fn parse(text: &[u8]) -> Option<Event<'_>> {
         nrcpt,
         deferred_queue: tail.ends_with(b"(queue deferred)"),
     })
+}
+
+/// `size=N` and `nrcpt=N` from the fields after the sender.
+fn sizes(tail: &[u8]) -> (Option<u64>, Option<u32>) {
+    let nrcpt_of = |v: &[u8]| parse_u64(v).and_then(|n| u32::try_from(n).ok());
+    // Exactly as qmgr writes it, `size=N, nrcpt=N (queue active)`: read in place. Nothing else
+    // follows, so the general reading below would find the same two fields.
+    if let Some((size, after)) = strip(tail, b"size=").map(digits) {
+        if let Some((nrcpt, rest)) = strip(after, b", nrcpt=").map(digits) {
+            if rest == b" (queue active)" || rest == b" (queue deferred)" {
+                return (parse_u64(size), nrcpt_of(nrcpt));
+            }
+        }
+    }
+    // Any order, any other fields: the last of each wins.
+    let mut size = None;
+    let mut nrcpt = None;
+    for field in tail.split(|&b| b == b',' || b == b' ') {
+        if let Some(v) = strip(field, b"size=") {
+            size = parse_u64(v);
+        } else if let Some(v) = strip(field, b"nrcpt=") {
+            nrcpt = nrcpt_of(v);
+        }
+    }
+    (size, nrcpt)
+}
+
+/// The leading digits of `text` and the rest.
+fn digits(text: &[u8]) -> (&[u8], &[u8]) {
+    let n = text.iter().take_while(|b| b.is_ascii_digit()).count();
+    (
+        text.get(..n).unwrap_or_default(),
+        text.get(n..).unwrap_or_default(),
+    )
 }
 
 #[cfg(test)]
@@ -95,6 +121,25 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn sizes_as_qmgr_writes_them_and_otherwise() {
+        for (tail, want) in [
+            (
+                &b"size=401, nrcpt=1 (queue active)"[..],
+                (Some(401), Some(1)),
+            ),
+            (b"size=5, nrcpt=2 (queue deferred)", (Some(5), Some(2))),
+            (b"size=, nrcpt=2 (queue active)", (None, Some(2))),
+            (b"size=5, nrcpt=99999999999 (queue active)", (Some(5), None)),
+            (b"nrcpt=3, size=7 (queue active)", (Some(7), Some(3))),
+            (b"size=1, nrcpt=2 (queue active) size=9", (Some(9), Some(2))),
+            (b"size=1x, nrcpt=2 (queue active)", (None, Some(2))),
+            (b"", (None, None)),
+        ] {
+            assert_eq!(sizes(tail), want, "{}", String::from_utf8_lossy(tail));
+        }
     }
 
     #[test]

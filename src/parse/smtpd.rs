@@ -47,6 +47,9 @@ fn queued(queue_id: QueueId, rest: &[u8]) -> Option<Event<'_>> {
 
 /// `sasl_username=` may hold spaces or commas in theory; it is the last field in practice.
 fn sasl_username(tail: &[u8]) -> Option<&[u8]> {
+    if tail.is_empty() {
+        return None;
+    }
     let at = memchr::memmem::find(tail, b"sasl_username=")?;
     let v = tail.get(at + 14..).unwrap_or_default();
     let end = memchr::memmem::find(v, b", ").unwrap_or(v.len());
@@ -56,7 +59,7 @@ fn sasl_username(tail: &[u8]) -> Option<&[u8]> {
 /// `after STAGE[ (N bytes)] from CLIENT`
 fn after_stage_from(text: &[u8]) -> Option<(&[u8], Endpoint<'_>)> {
     let (stage_part, client) = super::bytes::rsplit_once(text, b" from ")?;
-    let stage = match memchr::memchr(b' ', stage_part) {
+    let stage = match super::bytes::find_byte(stage_part, b' ') {
         Some(at) => stage_part.get(..at).unwrap_or_default(),
         None => stage_part,
     };
