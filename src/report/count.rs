@@ -10,7 +10,7 @@
 //!   (lossy counting): every count kept is then a lower bound that may miss at most
 //!   `dropped_max`, and the tally says it is approximate.
 
-use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
+use rustc_hash::{FxBuildHasher, FxHashSet, FxHasher};
 use std::hash::Hasher;
 
 /// Relative accuracy of `Sketch` quantiles.
@@ -212,36 +212,34 @@ impl Weighted for u64 {
 /// Counters by key, at most `cap` keys (lossy counting beyond).
 #[derive(Debug, Clone)]
 pub struct Tally<V> {
-    map: FxHashMap<Box<str>, V>,
+    map: hashbrown::HashMap<Box<str>, V, FxBuildHasher>,
     cap: usize,
     /// The heaviest weight ever dropped: the most any kept count may be short by.
     dropped_max: u64,
-    spare: V,
 }
 
 impl<V: Weighted> Tally<V> {
     pub fn new(cap: usize) -> Tally<V> {
         Tally {
-            map: FxHashMap::default(),
+            map: hashbrown::HashMap::default(),
             cap: cap.max(2),
             dropped_max: 0,
-            spare: V::default(),
         }
     }
 
-    /// The entry for `key`, made when missing. Allocates only for a new key.
+    /// The entry for `key`, made when missing. One hash and one probe for a key already
+    /// counted (the usual case); allocates only for a new key.
     pub fn entry(&mut self, key: &str) -> &mut V {
-        if !self.map.contains_key(key) {
-            if self.map.len() >= self.cap {
-                self.prune();
-            }
-            return self.map.entry(Box::from(key)).or_default();
+        // Pruning reorganises the map, so it must happen before the entry is taken; checking
+        // `len` first costs nothing and keeps the hit path to one lookup.
+        if self.map.len() >= self.cap && !self.map.contains_key(key) {
+            self.prune();
         }
-        match self.map.get_mut(key) {
-            Some(v) => v,
-            // Not reached: the key is there. A spare keeps this total without a panic.
-            None => &mut self.spare,
-        }
+        self.map
+            .raw_entry_mut()
+            .from_key(key)
+            .or_insert_with(|| (Box::from(key), V::default()))
+            .1
     }
 
     fn prune(&mut self) {
