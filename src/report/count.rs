@@ -34,11 +34,35 @@ fn gamma_ln() -> f64 {
     ((1.0 + SKETCH_ACCURACY) / (1.0 - SKETCH_ACCURACY)).ln()
 }
 
+/// A value with its `Sketch` bucket worked out (a logarithm, the costly part of adding), for
+/// values that go into several sketches.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    x: f64,
+    /// `None` below `SKETCH_MIN` (counted as zero).
+    index: Option<i32>,
+}
+
+impl Sample {
+    /// `None` for what a sketch does not count: negative or not finite.
+    pub fn new(x: f64) -> Option<Sample> {
+        if !x.is_finite() || x < 0.0 {
+            return None;
+        }
+        let index = (x >= SKETCH_MIN).then(|| (x.ln() / gamma_ln()).ceil() as i32);
+        Some(Sample { x, index })
+    }
+}
+
 impl Sketch {
     pub fn add(&mut self, x: f64) {
-        if !x.is_finite() || x < 0.0 {
-            return;
+        if let Some(s) = Sample::new(x) {
+            self.add_sample(s);
         }
+    }
+
+    pub fn add_sample(&mut self, s: Sample) {
+        let x = s.x;
         if self.count == 0 || x < self.min {
             self.min = x;
         }
@@ -47,11 +71,10 @@ impl Sketch {
         }
         self.count += 1;
         self.sum += x;
-        if x < SKETCH_MIN {
+        let Some(index) = s.index else {
             self.zeros += 1;
             return;
-        }
-        let index = (x.ln() / gamma_ln()).ceil() as i32;
+        };
         match self.buckets.binary_search_by_key(&index, |&(i, _)| i) {
             Ok(at) => {
                 if let Some(b) = self.buckets.get_mut(at) {

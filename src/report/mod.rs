@@ -97,12 +97,23 @@ pub struct AttemptFacts<'m> {
     pub outcome: Outcome,
     /// The recipient as counted (folded, domain in lower case).
     pub to: Cow<'m, str>,
+    /// Where the domain starts in `to` (after its last `@`; `to.len()` for a bare name):
+    /// several sections group by it, so it is found once.
+    domain_at: usize,
     pub hour: i64,
+    /// `delay=` placed in its sketch bucket once, for the sections that keep delays.
+    pub delay: Option<count::Sample>,
 }
 
 impl AttemptFacts<'_> {
+    /// The recipient's domain (`""` for a local name).
     pub fn domain(&self) -> &str {
-        normalize::domain(&self.to)
+        self.to.get(self.domain_at..).unwrap_or("")
+    }
+
+    /// The domain a delivery counts under: the recipient's, or `(local)` for a bare name.
+    pub fn counted_domain(&self) -> &str {
+        domains::recipient_domain(self.domain())
     }
 }
 
@@ -150,6 +161,8 @@ impl<'m> Facts<'m> {
         let sender = m.from.as_deref().map(|f| config.folding.fold(f));
         let mut attempts = Vec::new();
         for r in &m.recipients {
+            // Folded once per recipient, not per attempt (a deferred recipient has many).
+            let mut to: Option<(Cow<'m, str>, usize)> = None;
             for a in &r.attempts {
                 if !config.in_period(a.time) {
                     continue;
@@ -164,12 +177,21 @@ impl<'m> Facts<'m> {
                     DeliveryStatus::Bounced => Outcome::Bounced,
                     _ => Outcome::Other,
                 };
+                let (to, domain_at) = to
+                    .get_or_insert_with(|| {
+                        let to = config.folding.fold(&r.to);
+                        let at = normalize::domain_start(&to);
+                        (to, at)
+                    })
+                    .clone();
                 attempts.push(AttemptFacts {
                     recipient: r,
                     attempt: a,
                     outcome,
-                    to: config.folding.fold(&r.to),
+                    to,
+                    domain_at,
                     hour: local_hour(a.time),
+                    delay: a.delay.and_then(count::Sample::new),
                 });
             }
         }

@@ -249,10 +249,12 @@ pub fn reject_class(
 
 /// The domain of an address (after the last `@`), empty for a local name.
 pub fn domain(address: &str) -> &str {
-    match address.rfind('@') {
-        Some(at) => &address[at + 1..],
-        None => "",
-    }
+    address.get(domain_start(address)..).unwrap_or("")
+}
+
+/// Where `domain` starts: after the last `@`, or the length of a local name.
+pub fn domain_start(address: &str) -> usize {
+    memchr::memrchr(b'@', address.as_bytes()).map_or(address.len(), |at| at + 1)
 }
 
 /// How addresses are folded before counting.
@@ -289,14 +291,19 @@ impl AddressFolding {
 
 /// `User@Example.COM` → `User@example.com`; no allocation when already lower case.
 pub fn lower_domain(a: Cow<'_, str>) -> Cow<'_, str> {
-    match a.find('@') {
-        Some(at) if a[at..].bytes().any(|b| b.is_ascii_uppercase()) => {
-            let mut s = a.into_owned();
-            s[at..].make_ascii_lowercase();
-            Cow::Owned(s)
-        }
-        _ => a,
+    // One pass over the bytes: most addresses are already lower case, and are handed back.
+    let upper_after_at = a
+        .bytes()
+        .skip_while(|&b| b != b'@')
+        .any(|b| b.is_ascii_uppercase());
+    if !upper_after_at {
+        return a;
     }
+    let mut s = a.into_owned();
+    if let Some(at) = s.find('@') {
+        s[at..].make_ascii_lowercase();
+    }
+    s.into()
 }
 
 /// pflogsumm's first VERP rule, `s/((?:bounce[ds]?|no(?:list|reply|response)|return|sentto|\d+)

@@ -104,7 +104,7 @@ impl Problems {
                 _ => continue,
             };
             let reason = normalize::reply(&a.attempt.reply);
-            let domain = super::domains::recipient_domain(a.domain());
+            let domain = a.counted_domain();
             let g = table.entry(&key(&[domain, &reason]));
             g.count += 1;
             if g.example.is_empty() {
