@@ -104,6 +104,37 @@ pub fn reply_into(text: &str, out: &mut String) {
     out.truncate(trimmed);
 }
 
+/// Replies seen most often are normalised once: keyed by the text as logged, at most
+/// `MEMO_CAP` of them (forgotten all at once when full).
+const MEMO_CAP: usize = 4096;
+
+/// `reply` with a memory of the texts already normalised. A deferred recipient is retried with
+/// the same reply again and again, and one remote failure answers many recipients alike, so
+/// most replies repeat one seen before; looking it up costs a hash of the text, normalising it
+/// a pass over every character.
+#[derive(Default)]
+pub struct ReplyMemo {
+    known: hashbrown::HashMap<Box<str>, Box<str>, rustc_hash::FxBuildHasher>,
+}
+
+impl ReplyMemo {
+    /// `reply_into`, from memory when `text` was seen before.
+    pub fn reply_into(&mut self, text: &str, out: &mut String) {
+        if let Some(normalised) = self.known.get(text) {
+            out.push_str(normalised);
+            return;
+        }
+        let start = out.len();
+        reply_into(text, out);
+        if self.known.len() >= MEMO_CAP {
+            self.known.clear();
+        }
+        if let Some(normalised) = out.get(start..) {
+            self.known.insert(Box::from(text), Box::from(normalised));
+        }
+    }
+}
+
 /// A warning or error with, besides what `reply` folds, the client or server names before
 /// `[IP]` folded to `HOST`, so that one cause from many clients groups together.
 pub fn diagnostic(text: &str) -> String {

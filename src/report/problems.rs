@@ -57,6 +57,7 @@ pub struct Problems {
     master_counts: Tally<u64>,
     /// The grouping key being looked up, built in place (most keys are already counted).
     key: String,
+    replies: normalize::ReplyMemo,
 }
 
 impl Default for Problems {
@@ -75,6 +76,7 @@ impl Default for Problems {
             master: Vec::new(),
             master_counts: Tally::new(64),
             key: String::new(),
+            replies: normalize::ReplyMemo::default(),
         }
     }
 }
@@ -113,7 +115,7 @@ impl Problems {
                 _ => continue,
             };
             let key = key_prefix(&mut self.key, &[a.counted_domain()]);
-            normalize::reply_into(&a.attempt.reply, key);
+            self.replies.reply_into(&a.attempt.reply, key);
             let g = table.entry(key);
             g.count += 1;
             if g.example.is_empty() {
@@ -183,7 +185,7 @@ impl Problems {
                     0 | 1 => key_prefix(&mut self.key, &[stage, &class_key]),
                     _ => key_prefix(&mut self.key, &[&action, &raw_stage]),
                 };
-                normalize::reply_into(&reply, key);
+                self.replies.reply_into(&reply, key);
                 let g = match table {
                     0 => {
                         *self.reject_stages.entry(stage) += 1;
@@ -204,7 +206,7 @@ impl Problems {
             Event::DeliveryProblem { text, .. } | Event::ConnectionProblem { text } => {
                 let text = owned(text);
                 let key = key_prefix(&mut self.key, &[&owned(daemon)]);
-                normalize::reply_into(&text, key);
+                self.replies.reply_into(&text, key);
                 let g = self.smtp_client.entry(key);
                 g.count += 1;
                 if g.example.is_empty() {
