@@ -181,7 +181,24 @@ struct MessageJson<'a> {
 
 /// One message as a single line of JSON (no trailing newline).
 pub fn message(m: &Message) -> String {
-    let json = MessageJson {
+    let mut out = Vec::with_capacity(1024);
+    write_message(m, &mut out);
+    // serde_json writes UTF-8 from `&str` fields only; the fallback is never taken.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// `message`, appended to `out`: `messages --json` serialises every message into one reused
+/// buffer instead of a `String` each.
+pub fn write_message(m: &Message, out: &mut Vec<u8>) {
+    let start = out.len();
+    if let Err(e) = serde_json::to_writer(&mut *out, &view(m)) {
+        out.truncate(start);
+        out.extend_from_slice(format!("{{\"error\":\"{e}\"}}").as_bytes());
+    }
+}
+
+fn view(m: &Message) -> MessageJson<'_> {
+    MessageJson {
         queue_id: m.queue_id_str(),
         host: &m.host,
         instance: &m.instance,
@@ -241,6 +258,5 @@ pub fn message(m: &Message) -> String {
                 text: &r.text,
             })
             .collect(),
-    };
-    serde_json::to_string(&json).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
 }
