@@ -99,6 +99,15 @@ impl Stamp {
 /// Days since 1970-01-01 → (year, month, day); Howard Hinnant's civil_from_days.
 /// `n` in decimal, zero-padded to at least `width` digits, as `{n:0width$}` writes it.
 fn digits(out: &mut String, n: u32, width: usize) {
+    // The fields of a stamp: two digits, four for the year, by division by constants.
+    match (width, n) {
+        (2, 0..=99) => return two_digits(out, n),
+        (4, 0..=9999) => {
+            two_digits(out, n / 100);
+            return two_digits(out, n % 100);
+        }
+        _ => {}
+    }
     let len = n.checked_ilog10().map_or(1, |l| l as usize + 1);
     for _ in len..width {
         out.push('0');
@@ -107,6 +116,12 @@ fn digits(out: &mut String, n: u32, width: usize) {
         let digit = (n / 10u32.pow(place)) % 10;
         out.push(char::from(b'0' + digit as u8));
     }
+}
+
+/// `n` (under 100) as two digits.
+fn two_digits(out: &mut String, n: u32) {
+    out.push(char::from(b'0' + (n / 10 % 10) as u8));
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
