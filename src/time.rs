@@ -57,27 +57,73 @@ impl Stamp {
         let days = local.div_euclid(86_400);
         let sod = local.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
-        let _ = write!(
-            out,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-            sod / 3600,
-            (sod / 60) % 60,
-            sod % 60
-        );
-        if self.nanos != 0 {
-            let mut frac = format!("{:09}", self.nanos);
-            while frac.ends_with('0') {
-                frac.pop();
+        // Digits written by hand: `write!` with padding costs some thousand instructions a
+        // stamp, and `messages --json` writes several stamps per message.
+        match u32::try_from(y) {
+            Ok(y) => digits(out, y, 4),
+            Err(_) => {
+                let _ = write!(out, "{y:04}");
             }
-            let _ = write!(out, ".{frac}");
         }
-        let sign = if offset < 0 { '-' } else { '+' };
+        out.push('-');
+        digits(out, m, 2);
+        out.push('-');
+        digits(out, d, 2);
+        out.push('T');
+        // `sod` is in 0..86_400.
+        let sod = u32::try_from(sod).unwrap_or(0);
+        digits(out, sod / 3600, 2);
+        out.push(':');
+        digits(out, (sod / 60) % 60, 2);
+        out.push(':');
+        digits(out, sod % 60, 2);
+        if self.nanos != 0 {
+            // Nine digits, trailing zeros dropped.
+            let mut frac = self.nanos;
+            let mut width = 9usize;
+            while frac % 10 == 0 {
+                frac /= 10;
+                width = width.saturating_sub(1);
+            }
+            out.push('.');
+            digits(out, frac, width);
+        }
+        out.push(if offset < 0 { '-' } else { '+' });
         let off = offset.unsigned_abs();
-        let _ = write!(out, "{sign}{:02}:{:02}", off / 3600, (off / 60) % 60);
+        digits(out, off / 3600, 2);
+        out.push(':');
+        digits(out, (off / 60) % 60, 2);
     }
 }
 
 /// Days since 1970-01-01 → (year, month, day); Howard Hinnant's civil_from_days.
+/// `n` in decimal, zero-padded to at least `width` digits, as `{n:0width$}` writes it.
+fn digits(out: &mut String, n: u32, width: usize) {
+    // The fields of a stamp: two digits, four for the year, by division by constants.
+    match (width, n) {
+        (2, 0..=99) => return two_digits(out, n),
+        (4, 0..=9999) => {
+            two_digits(out, n / 100);
+            return two_digits(out, n % 100);
+        }
+        _ => {}
+    }
+    let len = n.checked_ilog10().map_or(1, |l| l as usize + 1);
+    for _ in len..width {
+        out.push('0');
+    }
+    for place in (0..len as u32).rev() {
+        let digit = (n / 10u32.pow(place)) % 10;
+        out.push(char::from(b'0' + digit as u8));
+    }
+}
+
+/// `n` (under 100) as two digits.
+fn two_digits(out: &mut String, n: u32) {
+    out.push(char::from(b'0' + (n / 10 % 10) as u8));
+    out.push(char::from(b'0' + (n % 10) as u8));
+}
+
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
@@ -265,6 +311,32 @@ mod tests {
             second: 0,
             year: None,
         }
+    }
+
+    #[test]
+    fn digits_pad_as_format_does() {
+        for (n, width) in [
+            (0, 2),
+            (7, 2),
+            (42, 2),
+            (123, 2),
+            (5, 4),
+            (2026, 4),
+            (12345, 4),
+            (5, 3),
+            (15, 1),
+            (1, 0),
+        ] {
+            let mut out = String::new();
+            digits(&mut out, n, width);
+            assert_eq!(out, format!("{n:0width$}"));
+        }
+        let odd = Stamp {
+            secs: -62_198_755_200,
+            nanos: 1_500_000_000,
+            offset: -3600,
+        };
+        assert_eq!(odd.rfc3339(), "-002-12-31T23:00:00.15-01:00");
     }
 
     #[test]

@@ -38,13 +38,20 @@ struct MessageWriter<'a> {
     style: Style,
     matched: u64,
     error: Option<io::Error>,
+    /// One message's JSON, reused from message to message.
+    buf: Vec<u8>,
 }
 
 impl MessageWriter<'_> {
     fn write(&mut self, m: &Message) -> io::Result<()> {
         match self.format {
             Format::Table => write_out(self.out, &(text::row(m, &self.style) + "\n")),
-            Format::Json => write_out(self.out, &(json::message(m) + "\n")),
+            Format::Json => {
+                self.buf.clear();
+                json::write_message(m, &mut self.buf);
+                self.buf.push(b'\n');
+                self.out.write_all(&self.buf)
+            }
             Format::Csv => {
                 for row in csv::rows(m) {
                     write_out(self.out, &(row + "\n"))?;
@@ -94,6 +101,7 @@ pub fn run(
         style: ctx.style,
         matched: 0,
         error: None,
+        buf: Vec::new(),
     };
     let (outcome, errors) = run_pipeline(&args.input, ctx, &mut writer);
     if let Some(e) = writer.error {

@@ -1,9 +1,33 @@
 //! `--json`: one object per message per line. The schema is documented in docs/json.md; field
 //! names are a contract with users' scripts.
 
-use crate::correlate::{Attempt, Message, Recipient, Rejection};
+use crate::correlate::message::RawLine;
+use crate::correlate::{Attempt, Link, Message, Recipient, Rejection};
 use crate::event::Delays;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+
+/// A slice written as a JSON array of its items' views, each made as it is written: the same
+/// output as collecting the views into a `Vec`, without the `Vec`.
+struct Each<'a, T, V> {
+    items: &'a [T],
+    view: fn(&'a T) -> V,
+}
+
+impl<'a, T, V> Each<'a, T, V> {
+    fn new(items: &'a [T], view: fn(&'a T) -> V) -> Self {
+        Each { items, view }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+impl<'a, T, V: Serialize> Serialize for Each<'a, T, V> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.items.iter().map(self.view))
+    }
+}
 
 #[derive(Serialize)]
 struct ClientJson<'a> {
@@ -77,7 +101,7 @@ struct RecipientJson<'a> {
     delay: Option<f64>,
     reply: Option<&'a str>,
     deferrals: usize,
-    attempts: Vec<AttemptJson<'a>>,
+    attempts: Each<'a, Attempt, AttemptJson<'a>>,
 }
 
 fn recipient(r: &Recipient) -> RecipientJson<'_> {
@@ -91,7 +115,7 @@ fn recipient(r: &Recipient) -> RecipientJson<'_> {
         delay: last.and_then(|a| a.delay),
         reply: r.reply(),
         deferrals: r.deferrals(),
-        attempts: r.attempts.iter().map(attempt).collect(),
+        attempts: Each::new(&r.attempts, attempt),
     }
 }
 
@@ -147,8 +171,9 @@ struct RawJson<'a> {
     text: &'a str,
 }
 
+/// `P`: the problems, an `Each` over whatever pair the message keeps them in.
 #[derive(Serialize)]
-struct MessageJson<'a> {
+struct MessageJson<'a, P> {
     queue_id: &'a str,
     host: &'a str,
     instance: &'a str,
@@ -171,17 +196,34 @@ struct MessageJson<'a> {
     ended: Option<&'static str>,
     held: bool,
     status: &'static str,
-    recipients: Vec<RecipientJson<'a>>,
-    links: Vec<LinkJson<'a>>,
-    rejects: Vec<RejectJson<'a>>,
-    problems: Vec<ProblemJson<'a>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    lines: Vec<RawJson<'a>>,
+    recipients: Each<'a, Recipient, RecipientJson<'a>>,
+    links: Each<'a, Link, LinkJson<'a>>,
+    rejects: Each<'a, Rejection, RejectJson<'a>>,
+    problems: P,
+    #[serde(skip_serializing_if = "Each::is_empty")]
+    lines: Each<'a, RawLine, RawJson<'a>>,
 }
 
 /// One message as a single line of JSON (no trailing newline).
 pub fn message(m: &Message) -> String {
-    let json = MessageJson {
+    let mut out = Vec::with_capacity(1024);
+    write_message(m, &mut out);
+    // serde_json writes UTF-8 from `&str` fields only; the fallback is never taken.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// `message`, appended to `out`: `messages --json` serialises every message into one reused
+/// buffer instead of a `String` each.
+pub fn write_message(m: &Message, out: &mut Vec<u8>) {
+    let start = out.len();
+    if let Err(e) = serde_json::to_writer(&mut *out, &view(m)) {
+        out.truncate(start);
+        out.extend_from_slice(format!("{{\"error\":\"{e}\"}}").as_bytes());
+    }
+}
+
+fn view(m: &Message) -> MessageJson<'_, impl Serialize + '_> {
+    MessageJson {
         queue_id: m.queue_id_str(),
         host: &m.host,
         instance: &m.instance,
@@ -212,35 +254,22 @@ pub fn message(m: &Message) -> String {
         ended: m.ending.map(|e| e.as_str()),
         held: m.held,
         status: m.status().as_str(),
-        recipients: m.recipients.iter().map(recipient).collect(),
-        links: m
-            .links
-            .iter()
-            .map(|l| LinkJson {
-                kind: l.kind.as_str(),
-                queue_id: l.queue_id.as_str(),
-                host: l.host.as_deref(),
-                detail: l.detail,
-            })
-            .collect(),
-        rejects: m.rejections.iter().map(reject).collect(),
-        problems: m
-            .problems
-            .iter()
-            .map(|(t, text)| ProblemJson {
-                time: t.rfc3339(),
-                text,
-            })
-            .collect(),
-        lines: m
-            .raw
-            .iter()
-            .map(|r| RawJson {
-                source: &r.source,
-                line: r.line_number,
-                text: &r.text,
-            })
-            .collect(),
-    };
-    serde_json::to_string(&json).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+        recipients: Each::new(&m.recipients, recipient),
+        links: Each::new(&m.links, |l| LinkJson {
+            kind: l.kind.as_str(),
+            queue_id: l.queue_id.as_str(),
+            host: l.host.as_deref(),
+            detail: l.detail,
+        }),
+        rejects: Each::new(&m.rejections, reject),
+        problems: Each::new(&m.problems, |(t, text)| ProblemJson {
+            time: t.rfc3339(),
+            text,
+        }),
+        lines: Each::new(&m.raw, |r| RawJson {
+            source: &r.source,
+            line: r.line_number,
+            text: &r.text,
+        }),
+    }
 }

@@ -10,7 +10,7 @@
 //!   (lossy counting): every count kept is then a lower bound that may miss at most
 //!   `dropped_max`, and the tally says it is approximate.
 
-use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
+use rustc_hash::{FxBuildHasher, FxHashSet, FxHasher};
 use std::hash::Hasher;
 
 /// Relative accuracy of `Sketch` quantiles.
@@ -34,11 +34,35 @@ fn gamma_ln() -> f64 {
     ((1.0 + SKETCH_ACCURACY) / (1.0 - SKETCH_ACCURACY)).ln()
 }
 
+/// A value with its `Sketch` bucket worked out (a logarithm, the costly part of adding), for
+/// values that go into several sketches.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    x: f64,
+    /// `None` below `SKETCH_MIN` (counted as zero).
+    index: Option<i32>,
+}
+
+impl Sample {
+    /// `None` for what a sketch does not count: negative or not finite.
+    pub fn new(x: f64) -> Option<Sample> {
+        if !x.is_finite() || x < 0.0 {
+            return None;
+        }
+        let index = (x >= SKETCH_MIN).then(|| (x.ln() / gamma_ln()).ceil() as i32);
+        Some(Sample { x, index })
+    }
+}
+
 impl Sketch {
     pub fn add(&mut self, x: f64) {
-        if !x.is_finite() || x < 0.0 {
-            return;
+        if let Some(s) = Sample::new(x) {
+            self.add_sample(s);
         }
+    }
+
+    pub fn add_sample(&mut self, s: Sample) {
+        let x = s.x;
         if self.count == 0 || x < self.min {
             self.min = x;
         }
@@ -47,11 +71,10 @@ impl Sketch {
         }
         self.count += 1;
         self.sum += x;
-        if x < SKETCH_MIN {
+        let Some(index) = s.index else {
             self.zeros += 1;
             return;
-        }
-        let index = (x.ln() / gamma_ln()).ceil() as i32;
+        };
         match self.buckets.binary_search_by_key(&index, |&(i, _)| i) {
             Ok(at) => {
                 if let Some(b) = self.buckets.get_mut(at) {
@@ -212,36 +235,34 @@ impl Weighted for u64 {
 /// Counters by key, at most `cap` keys (lossy counting beyond).
 #[derive(Debug, Clone)]
 pub struct Tally<V> {
-    map: FxHashMap<Box<str>, V>,
+    map: hashbrown::HashMap<Box<str>, V, FxBuildHasher>,
     cap: usize,
     /// The heaviest weight ever dropped: the most any kept count may be short by.
     dropped_max: u64,
-    spare: V,
 }
 
 impl<V: Weighted> Tally<V> {
     pub fn new(cap: usize) -> Tally<V> {
         Tally {
-            map: FxHashMap::default(),
+            map: hashbrown::HashMap::default(),
             cap: cap.max(2),
             dropped_max: 0,
-            spare: V::default(),
         }
     }
 
-    /// The entry for `key`, made when missing. Allocates only for a new key.
+    /// The entry for `key`, made when missing. One hash and one probe for a key already
+    /// counted (the usual case); allocates only for a new key.
     pub fn entry(&mut self, key: &str) -> &mut V {
-        if !self.map.contains_key(key) {
-            if self.map.len() >= self.cap {
-                self.prune();
-            }
-            return self.map.entry(Box::from(key)).or_default();
+        // Pruning reorganises the map, so it must happen before the entry is taken; checking
+        // `len` first costs nothing and keeps the hit path to one lookup.
+        if self.map.len() >= self.cap && !self.map.contains_key(key) {
+            self.prune();
         }
-        match self.map.get_mut(key) {
-            Some(v) => v,
-            // Not reached: the key is there. A spare keeps this total without a panic.
-            None => &mut self.spare,
-        }
+        self.map
+            .raw_entry_mut()
+            .from_key(key)
+            .or_insert_with(|| (Box::from(key), V::default()))
+            .1
     }
 
     fn prune(&mut self) {

@@ -2,7 +2,7 @@
 //! (before the queue manager, in the queue manager, connection set-up, transmission),
 //! overall and per destination domain. Quantiles come from `count::Sketch` (±1%).
 
-use super::count::{Sketch, Tally, Weighted, SKETCH_ACCURACY};
+use super::count::{Sample, Sketch, Tally, Weighted, SKETCH_ACCURACY};
 use super::table::{Align, Table};
 use super::{heading, human_secs, round, Facts, Outcome};
 use crate::output::Style;
@@ -30,14 +30,36 @@ impl Weighted for Stages {
     }
 }
 
+/// One delivery's `delay=` and `delays=a/b/c/d`, each placed in its bucket once for the two
+/// sets of sketches it goes into (overall and its domain's).
+struct Samples {
+    /// `None` for a value no sketch counts (the stages still count).
+    total: Option<Sample>,
+    stages: Option<[Option<Sample>; 4]>,
+}
+
+impl Samples {
+    fn new(total: Option<Sample>, d: Option<crate::event::Delays>) -> Samples {
+        Samples {
+            total,
+            stages: d
+                .map(|d| [d.before_qmgr, d.in_qmgr, d.conn_setup, d.transmission].map(Sample::new)),
+        }
+    }
+}
+
 impl Stages {
-    fn add(&mut self, total: f64, d: Option<crate::event::Delays>) {
-        self.s[0].add(total);
-        if let Some(d) = d {
-            self.s[1].add(d.before_qmgr);
-            self.s[2].add(d.in_qmgr);
-            self.s[3].add(d.conn_setup);
-            self.s[4].add(d.transmission);
+    fn add(&mut self, samples: &Samples) {
+        let [total, stages @ ..] = &mut self.s;
+        if let Some(t) = samples.total {
+            total.add_sample(t);
+        }
+        if let Some(values) = &samples.stages {
+            for (sketch, value) in stages.iter_mut().zip(values) {
+                if let Some(v) = value {
+                    sketch.add_sample(*v);
+                }
+            }
         }
     }
 
@@ -78,13 +100,12 @@ impl Delays {
             if a.outcome != Outcome::Delivered {
                 continue;
             }
-            let Some(total) = a.attempt.delay else {
+            if a.attempt.delay.is_none() {
                 continue;
-            };
-            self.all.add(total, a.attempt.delays);
-            self.by_domain
-                .entry(super::domains::recipient_domain(a.domain()))
-                .add(total, a.attempt.delays);
+            }
+            let samples = Samples::new(a.delay, a.attempt.delays);
+            self.all.add(&samples);
+            self.by_domain.entry(a.counted_domain()).add(&samples);
         }
     }
 

@@ -65,14 +65,14 @@ pub fn recipient_domain(domain: &str) -> &str {
 impl Domains {
     pub fn message(&mut self, f: &Facts<'_>) {
         for a in &f.attempts {
-            let key = recipient_domain(a.domain());
+            let key = a.counted_domain();
             match a.outcome {
                 Outcome::Delivered => {
                     let d = self.to.entry(key);
                     d.delivered += 1;
                     d.bytes += f.size;
-                    if let Some(delay) = a.attempt.delay {
-                        d.delay.add(delay);
+                    if let Some(delay) = a.delay {
+                        d.delay.add_sample(delay);
                     }
                 }
                 Outcome::Deferred => self.to.entry(key).deferrals += 1,

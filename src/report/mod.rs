@@ -97,12 +97,23 @@ pub struct AttemptFacts<'m> {
     pub outcome: Outcome,
     /// The recipient as counted (folded, domain in lower case).
     pub to: Cow<'m, str>,
+    /// Where the domain starts in `to` (after its last `@`; `to.len()` for a bare name):
+    /// several sections group by it, so it is found once.
+    domain_at: usize,
     pub hour: i64,
+    /// `delay=` placed in its sketch bucket once, for the sections that keep delays.
+    pub delay: Option<count::Sample>,
 }
 
 impl AttemptFacts<'_> {
+    /// The recipient's domain (`""` for a local name).
     pub fn domain(&self) -> &str {
-        normalize::domain(&self.to)
+        self.to.get(self.domain_at..).unwrap_or("")
+    }
+
+    /// The domain a delivery counts under: the recipient's, or `(local)` for a bare name.
+    pub fn counted_domain(&self) -> &str {
+        domains::recipient_domain(self.domain())
     }
 }
 
@@ -150,6 +161,8 @@ impl<'m> Facts<'m> {
         let sender = m.from.as_deref().map(|f| config.folding.fold(f));
         let mut attempts = Vec::new();
         for r in &m.recipients {
+            // Folded once per recipient, not per attempt (a deferred recipient has many).
+            let mut to: Option<(Cow<'m, str>, usize)> = None;
             for a in &r.attempts {
                 if !config.in_period(a.time) {
                     continue;
@@ -164,12 +177,21 @@ impl<'m> Facts<'m> {
                     DeliveryStatus::Bounced => Outcome::Bounced,
                     _ => Outcome::Other,
                 };
+                let (to, domain_at) = to
+                    .get_or_insert_with(|| {
+                        let to = config.folding.fold(&r.to);
+                        let at = normalize::domain_start(&to);
+                        (to, at)
+                    })
+                    .clone();
                 attempts.push(AttemptFacts {
                     recipient: r,
                     attempt: a,
                     outcome,
-                    to: config.folding.fold(&r.to),
+                    to,
+                    domain_at,
                     hour: local_hour(a.time),
+                    delay: a.delay.and_then(count::Sample::new),
                 });
             }
         }
@@ -207,6 +229,9 @@ pub struct Report {
     /// The last stamp of the whole input, for the age of what is still queued.
     end_of_input: Option<Stamp>,
     lines_in_period: u64,
+    /// The host of the line before, as logged and as text: consecutive lines nearly always
+    /// share it, so its bytes are compared instead of checked as UTF-8 again.
+    last_host: (Vec<u8>, String),
     totals: totals::Totals,
     traffic: traffic::Traffic,
     domains: domains::Domains,
@@ -226,6 +251,7 @@ impl Report {
             last: None,
             end_of_input: None,
             lines_in_period: 0,
+            last_host: (Vec::new(), String::new()),
             totals: totals::Totals::default(),
             traffic: traffic::Traffic::default(),
             domains: domains::Domains::default(),
@@ -236,15 +262,15 @@ impl Report {
             queue: queue::Queue::default(),
         }
     }
+}
 
-    fn count_host(&mut self, host: &str) {
-        if let Some(n) = self.hosts.get_mut(host) {
-            *n += 1;
-        } else if self.hosts.len() < MAX_HOSTS {
-            self.hosts.insert(host.to_string(), 1);
-        } else {
-            *self.hosts.entry("(other hosts)".to_string()).or_default() += 1;
-        }
+fn count_host(hosts: &mut BTreeMap<String, u64>, host: &str) {
+    if let Some(n) = hosts.get_mut(host) {
+        *n += 1;
+    } else if hosts.len() < MAX_HOSTS {
+        hosts.insert(host.to_string(), 1);
+    } else {
+        *hosts.entry("(other hosts)".to_string()).or_default() += 1;
     }
 }
 
@@ -263,9 +289,14 @@ impl Sink for Report {
         if self.end_of_input.is_none_or(|e| time > e) {
             self.end_of_input = Some(time);
         }
-        let host_text = text_of(envelope.host);
-        let host = &*host_text;
-        self.count_host(host);
+        let (host_bytes, host_text) = &mut self.last_host;
+        if host_bytes.as_slice() != envelope.host {
+            host_bytes.clear();
+            host_bytes.extend_from_slice(envelope.host);
+            *host_text = text_of(envelope.host).into_owned();
+        }
+        let host = host_text.as_str();
+        count_host(&mut self.hosts, host);
         if !self.config.host_wanted(host) || !self.config.in_period(time) {
             return ControlFlow::Continue(());
         }

@@ -13,26 +13,38 @@ const MAX_LEN: usize = 200;
 /// enhanced status codes (`5.1.1`) and host names stay. `host H[ip] said: ` is dropped: the
 /// relay is shown beside the reason.
 pub fn reply(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_LEN) + 8);
+    reply_into(text, &mut out);
+    out
+}
+
+/// `reply`, appended to `out`: grouping keys are built in one reused buffer, without a
+/// `String` per reply.
+pub fn reply_into(text: &str, out: &mut String) {
+    let start = out.len();
     let text = text.trim();
     let text = match (text.strip_prefix("host "), text.find(" said: ")) {
         (Some(_), Some(at)) => &text[at + 7..],
         _ => text,
     };
-    let mut out = String::with_capacity(text.len().min(MAX_LEN) + 8);
     let mut rest = text;
     let mut first_word = true;
     while let Some(c) = rest.chars().next() {
-        if out.len() >= MAX_LEN {
+        if out.len() - start >= MAX_LEN {
             out.push('…');
             break;
         }
         match c {
             '<' => {
-                let end = rest[1..].find(['>', '<']).map(|e| e + 1);
+                let end = rest
+                    .as_bytes()
+                    .get(1..)
+                    .and_then(|t| memchr::memchr2(b'>', b'<', t))
+                    .map(|e| e + 1);
                 match end {
                     Some(e) if rest.as_bytes().get(e) == Some(&b'>') && e <= 512 => {
                         let inner = &rest[1..e];
-                        out.push_str(if inner.contains('@') {
+                        out.push_str(if memchr::memchr(b'@', inner.as_bytes()).is_some() {
                             "<ADDR>"
                         } else {
                             "<…>"
@@ -47,7 +59,7 @@ pub fn reply(text: &str) -> String {
                 first_word = false;
             }
             '[' => {
-                let end = rest.find(']');
+                let end = memchr::memchr(b']', rest.as_bytes());
                 match end {
                     Some(e) if e > 1 && is_ip(&rest[1..e]) => {
                         out.push_str("[IP]");
@@ -61,7 +73,7 @@ pub fn reply(text: &str) -> String {
                 first_word = false;
             }
             c if is_word_char(c) => {
-                let end = rest.find(|c: char| !is_word_char(c)).unwrap_or(rest.len());
+                let end = word_len(rest);
                 let word = &rest[..end];
                 // An SMTP reply code inside the text (`refused to talk to me: 421 4.3.2 …`).
                 let code = word.len() == 3
@@ -78,7 +90,7 @@ pub fn reply(text: &str) -> String {
             c => {
                 // Collapse runs of white space.
                 if c.is_whitespace() {
-                    if !out.ends_with(' ') {
+                    if !out[start..].ends_with(' ') {
                         out.push(' ');
                     }
                 } else {
@@ -88,9 +100,39 @@ pub fn reply(text: &str) -> String {
             }
         }
     }
-    let trimmed = out.trim_end().len();
+    let trimmed = start + out[start..].trim_end().len();
     out.truncate(trimmed);
-    out
+}
+
+/// Replies seen most often are normalised once: keyed by the text as logged, at most
+/// `MEMO_CAP` of them (forgotten all at once when full).
+const MEMO_CAP: usize = 4096;
+
+/// `reply` with a memory of the texts already normalised. A deferred recipient is retried with
+/// the same reply again and again, and one remote failure answers many recipients alike, so
+/// most replies repeat one seen before; looking it up costs a hash of the text, normalising it
+/// a pass over every character.
+#[derive(Default)]
+pub struct ReplyMemo {
+    known: hashbrown::HashMap<Box<str>, Box<str>, rustc_hash::FxBuildHasher>,
+}
+
+impl ReplyMemo {
+    /// `reply_into`, from memory when `text` was seen before.
+    pub fn reply_into(&mut self, text: &str, out: &mut String) {
+        if let Some(normalised) = self.known.get(text) {
+            out.push_str(normalised);
+            return;
+        }
+        let start = out.len();
+        reply_into(text, out);
+        if self.known.len() >= MEMO_CAP {
+            self.known.clear();
+        }
+        if let Some(normalised) = out.get(start..) {
+            self.known.insert(Box::from(text), Box::from(normalised));
+        }
+    }
 }
 
 /// A warning or error with, besides what `reply` folds, the client or server names before
@@ -137,6 +179,27 @@ fn is_word_char(c: char) -> bool {
         )
 }
 
+/// The length in bytes of the word `text` starts with (up to the first non-word character).
+/// ASCII, nearly all of a reply, is decided a byte at a time without decoding characters.
+fn word_len(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b.is_ascii() {
+            if !is_word_char(char::from(b)) {
+                return i;
+            }
+            i += 1;
+        } else {
+            match text.get(i..).and_then(|t| t.chars().next()) {
+                Some(c) if is_word_char(c) => i += c.len_utf8(),
+                _ => return i,
+            }
+        }
+    }
+    i
+}
+
 fn is_ip(s: &str) -> bool {
     let s = s.strip_prefix("IPv6:").unwrap_or(s);
     let v4 = s.split('.').count() == 4
@@ -162,14 +225,14 @@ fn fold_word(word: &str, first: bool) -> &str {
         return word;
     }
     // An enhanced status code: d.ddd.ddd
-    let parts: Vec<&str> = word.split('.').collect();
-    if parts.len() == 3
-        && parts.first().is_some_and(|p| p.len() == 1)
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+    let number = |p: &str| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit());
+    let mut parts = word.split('.');
+    if let (Some(class), Some(subject), Some(detail), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     {
-        return word;
+        if class.len() == 1 && number(class) && number(subject) && number(detail) {
+            return word;
+        }
     }
     if is_ip(word) {
         return "IP";
@@ -249,10 +312,12 @@ pub fn reject_class(
 
 /// The domain of an address (after the last `@`), empty for a local name.
 pub fn domain(address: &str) -> &str {
-    match address.rfind('@') {
-        Some(at) => &address[at + 1..],
-        None => "",
-    }
+    address.get(domain_start(address)..).unwrap_or("")
+}
+
+/// Where `domain` starts: after the last `@`, or the length of a local name.
+pub fn domain_start(address: &str) -> usize {
+    memchr::memrchr(b'@', address.as_bytes()).map_or(address.len(), |at| at + 1)
 }
 
 /// How addresses are folded before counting.
@@ -289,14 +354,19 @@ impl AddressFolding {
 
 /// `User@Example.COM` → `User@example.com`; no allocation when already lower case.
 pub fn lower_domain(a: Cow<'_, str>) -> Cow<'_, str> {
-    match a.find('@') {
-        Some(at) if a[at..].bytes().any(|b| b.is_ascii_uppercase()) => {
-            let mut s = a.into_owned();
-            s[at..].make_ascii_lowercase();
-            Cow::Owned(s)
-        }
-        _ => a,
+    // One pass over the bytes: most addresses are already lower case, and are handed back.
+    let upper_after_at = a
+        .bytes()
+        .skip_while(|&b| b != b'@')
+        .any(|b| b.is_ascii_uppercase());
+    if !upper_after_at {
+        return a;
     }
+    let mut s = a.into_owned();
+    if let Some(at) = s.find('@') {
+        s[at..].make_ascii_lowercase();
+    }
+    s.into()
 }
 
 /// pflogsumm's first VERP rule, `s/((?:bounce[ds]?|no(?:list|reply|response)|return|sentto|\d+)

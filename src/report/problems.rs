@@ -55,6 +55,9 @@ pub struct Problems {
     diagnostic_counts: [u64; 4],
     master: Vec<MasterEventView>,
     master_counts: Tally<u64>,
+    /// The grouping key being looked up, built in place (most keys are already counted).
+    key: String,
+    replies: normalize::ReplyMemo,
 }
 
 impl Default for Problems {
@@ -72,13 +75,21 @@ impl Default for Problems {
             diagnostic_counts: [0; 4],
             master: Vec::new(),
             master_counts: Tally::new(64),
+            key: String::new(),
+            replies: normalize::ReplyMemo::default(),
         }
     }
 }
 
-/// Keys join their parts with a NUL, which log text does not hold.
-fn key(parts: &[&str]) -> String {
-    parts.join("\0")
+/// Keys join their parts with a NUL, which log text does not hold. `key` is cleared and
+/// given `parts`, each followed by the NUL, ready for a normalised text to end it.
+fn key_prefix<'k>(key: &'k mut String, parts: &[&str]) -> &'k mut String {
+    key.clear();
+    for p in parts {
+        key.push_str(p);
+        key.push('\0');
+    }
+    key
 }
 
 fn split_key(k: &str) -> Vec<&str> {
@@ -103,9 +114,9 @@ impl Problems {
                 Outcome::Bounced => &mut self.bounces,
                 _ => continue,
             };
-            let reason = normalize::reply(&a.attempt.reply);
-            let domain = super::domains::recipient_domain(a.domain());
-            let g = table.entry(&key(&[domain, &reason]));
+            let key = key_prefix(&mut self.key, &[a.counted_domain()]);
+            self.replies.reply_into(&a.attempt.reply, key);
+            let g = table.entry(key);
             g.count += 1;
             if g.example.is_empty() {
                 g.example = example(&a.attempt.reply);
@@ -125,12 +136,12 @@ impl Problems {
                 *n += 1;
             }
             let text = owned(l.envelope.text);
-            let k = key(&[
-                l.envelope.severity.as_str(),
-                &owned(daemon),
-                &normalize::diagnostic(&text),
-            ]);
-            let g = self.diagnostics.entry(&k);
+            let key = key_prefix(
+                &mut self.key,
+                &[l.envelope.severity.as_str(), &owned(daemon)],
+            );
+            key.push_str(&normalize::diagnostic(&text));
+            let g = self.diagnostics.entry(key);
             g.count += 1;
             if g.example.is_empty() {
                 g.example = example(&text);
@@ -159,7 +170,6 @@ impl Problems {
                     Some(l) => format!("{class} ({l})"),
                     None => class.to_string(),
                 };
-                let reason = normalize::reply(&reply);
                 let instance = match (v.matched, v.client, v.to) {
                     (Some(m), _, _) => format!("{} {}", raw_stage, owned(m)),
                     (None, Some(c), Some(to)) => {
@@ -171,18 +181,19 @@ impl Problems {
                 };
                 let temporary = v.reply.code.is_some_and(|c| (400..500).contains(&c))
                     || v.reply.dsn.is_some_and(|d| d.starts_with(b"4"));
+                let key = match table {
+                    0 | 1 => key_prefix(&mut self.key, &[stage, &class_key]),
+                    _ => key_prefix(&mut self.key, &[&action, &raw_stage]),
+                };
+                self.replies.reply_into(&reply, key);
                 let g = match table {
                     0 => {
                         *self.reject_stages.entry(stage) += 1;
                         *self.reject_classes.entry(&class_key) += 1;
-                        self.rejects.entry(&key(&[stage, &class_key, &reason]))
+                        self.rejects.entry(key)
                     }
-                    1 => self
-                        .reject_warnings
-                        .entry(&key(&[stage, &class_key, &reason])),
-                    _ => self
-                        .holds_discards
-                        .entry(&key(&[&action, &raw_stage, &reason])),
+                    1 => self.reject_warnings.entry(key),
+                    _ => self.holds_discards.entry(key),
                 };
                 g.count += 1;
                 if temporary {
@@ -194,9 +205,9 @@ impl Problems {
             }
             Event::DeliveryProblem { text, .. } | Event::ConnectionProblem { text } => {
                 let text = owned(text);
-                let g = self
-                    .smtp_client
-                    .entry(&key(&[&owned(daemon), &normalize::reply(&text)]));
+                let key = key_prefix(&mut self.key, &[&owned(daemon)]);
+                self.replies.reply_into(&text, key);
+                let g = self.smtp_client.entry(key);
                 g.count += 1;
                 if g.example.is_empty() {
                     g.example = example(&text);
