@@ -490,7 +490,7 @@ impl Tracker {
         };
         match *event {
             Event::Connect { client } => {
-                let key = self.session_key(ctx);
+                let key = self.session_key(ctx, host);
                 let session = Session {
                     client: Some(self.texts.peer(client)),
                     connected_at: Some(ctx.time),
@@ -504,7 +504,7 @@ impl Tracker {
                 self.sessions.insert(key, session);
             }
             Event::Disconnect { counts, .. } => {
-                let key = self.session_key(ctx);
+                let key = self.session_key(ctx, host);
                 if let Some(session) = self.sessions.remove(&key) {
                     let counts = self.texts.peers.get(counts);
                     for k in session.messages {
@@ -521,7 +521,7 @@ impl Tracker {
                 // The client went away in the middle of a transaction: smtpd aborts it and
                 // cleanup throws the queue file away, logging nothing more about it. Before
                 // DATA no content (no message-id) can have reached cleanup.
-                let skey = self.session_key(ctx);
+                let skey = self.session_key(ctx, host);
                 let last = self
                     .sessions
                     .get(&skey)
@@ -543,17 +543,17 @@ impl Tracker {
                 }
             }
             Event::Helo { name } => {
-                let key = self.session_key(ctx);
+                let key = self.session_key(ctx, host);
                 let name = self.texts.peers.get(name);
                 self.sessions.entry(key).or_default().helo = Some(name);
             }
             Event::Sender { address } => {
-                let key = self.session_key(ctx);
+                let key = self.session_key(ctx, host);
                 let address = self.texts.addresses.get(address);
                 self.sessions.entry(key).or_default().sender = Some(address);
             }
             Event::Recipient { address } => {
-                let key = self.session_key(ctx);
+                let key = self.session_key(ctx, host);
                 let address = self.texts.addresses.get(address);
                 self.sessions
                     .entry(key)
@@ -567,7 +567,7 @@ impl Tracker {
                 cipher,
                 ..
             } => {
-                let key = self.session_key(ctx);
+                let key = self.session_key(ctx, host);
                 let tls = format!("{} {}", owned(protocol), owned(cipher));
                 let tls = self.texts.peers.get_str(tls.trim_end());
                 self.sessions.entry(key).or_default().tls = Some(tls);
@@ -580,7 +580,7 @@ impl Tracker {
                 orig_queue_id,
                 ..
             } => {
-                let skey = self.session_key(ctx);
+                let skey = self.session_key(ctx, host);
                 let key = key_of(queue_id);
                 // What the session told so far; the seed's sender/recipient lines belong to
                 // this transaction and move with it.
@@ -645,7 +645,7 @@ impl Tracker {
                 queue_id: None,
                 verdict,
             } if is_refusal(verdict.action) => {
-                let skey = self.session_key(ctx);
+                let skey = self.session_key(ctx, host);
                 let session = self.sessions.get(&skey).cloned();
                 self.noqueue_record(ctx, host, instance, &verdict, session);
             }
@@ -815,9 +815,10 @@ impl Tracker {
         }
     }
 
-    fn session_key(&mut self, ctx: &LineContext<'_>) -> SessionKey {
+    /// The smtpd session of a line whose host is `host` (its interned ID, found once per line).
+    fn session_key(&mut self, ctx: &LineContext<'_>, host: u32) -> SessionKey {
         SessionKey {
-            host: self.strings.id(ctx.envelope.host),
+            host,
             tag: self.strings.id(ctx.envelope.program.tag),
             pid: ctx.envelope.pid.unwrap_or(0),
         }
