@@ -306,9 +306,18 @@ impl Texts {
     }
 }
 
+/// The previous line's host and syslog name, and their interned IDs.
+#[derive(Debug, Default)]
+struct LastOrigin {
+    host: Vec<u8>,
+    syslog_name: Vec<u8>,
+    ids: (u32, u32),
+}
+
 pub struct Tracker {
     config: TrackerConfig,
     strings: Interner,
+    last_origin: LastOrigin,
     texts: Texts,
     /// Boxed: the map moves small entries when it grows, not whole messages.
     live: KeyMap<Box<Message>>,
@@ -339,6 +348,7 @@ impl Tracker {
         Tracker {
             config,
             strings: Interner::default(),
+            last_origin: LastOrigin::default(),
             texts: Texts::default(),
             live: KeyMap::default(),
             handed_on: KeyMap::default(),
@@ -447,14 +457,13 @@ impl Tracker {
     pub fn observe(&mut self, ctx: &LineContext<'_>, event: &Event<'_>) {
         self.advance(ctx.time.secs);
         let env = ctx.envelope;
-        let host = self.strings.id(env.host);
-        let instance = self.strings.id(env.program.syslog_name);
+        let (host, instance) = self.origin_ids(env.host, env.program.syslog_name);
+        // The line's own message: the key (and its hash) made once per line.
+        let own = event
+            .queue_id()
+            .map(|queue_id| MessageKey::new(host, instance, queue_id));
         // The very same line (time and all) twice for one message is one line.
-        let line_hash = event.queue_id().map(|queue_id| {
-            let key = MessageKey::new(host, instance, queue_id);
-            let hash = rustc_hash::FxBuildHasher.hash_one(ctx.raw);
-            (key, hash)
-        });
+        let line_hash = own.map(|key| (key, rustc_hash::FxBuildHasher.hash_one(ctx.raw)));
         if let Some((key, hash)) = line_hash {
             if self
                 .live
@@ -465,7 +474,7 @@ impl Tracker {
                 return;
             }
         }
-        self.observe_event(ctx, event, host, instance);
+        self.observe_event(ctx, event, host, instance, own);
         if let Some((key, hash)) = line_hash {
             if let Some(m) = self.live.get_mut(&key) {
                 // A plain push: four hashes take the smallest allocation there is anyway.
@@ -480,10 +489,9 @@ impl Tracker {
         event: &Event<'_>,
         host: u32,
         instance: u32,
+        own: Option<MessageKey>,
     ) {
         let env = ctx.envelope;
-        // The line's own message: the key (and its hash) made once per line.
-        let own = event.queue_id().map(|q| MessageKey::new(host, instance, q));
         let key_of = |queue_id| match own {
             Some(k) if k.queue_id == queue_id => k,
             _ => MessageKey::new(host, instance, queue_id),
@@ -813,6 +821,23 @@ impl Tracker {
             }
             _ => {}
         }
+    }
+
+    /// The IDs of a line's host and syslog name. Consecutive lines nearly always share both:
+    /// two comparisons with the previous line's instead of two interner lookups.
+    fn origin_ids(&mut self, host: &[u8], syslog_name: &[u8]) -> (u32, u32) {
+        let last = &mut self.last_origin;
+        if last.host == host && last.syslog_name == syslog_name {
+            return last.ids;
+        }
+        let ids = (self.strings.id(host), self.strings.id(syslog_name));
+        let last = &mut self.last_origin;
+        last.host.clear();
+        last.host.extend_from_slice(host);
+        last.syslog_name.clear();
+        last.syslog_name.extend_from_slice(syslog_name);
+        last.ids = ids;
+        ids
     }
 
     /// The smtpd session of a line whose host is `host` (its interned ID, found once per line).
