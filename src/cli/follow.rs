@@ -3,7 +3,7 @@
 //! `--metrics`, a Prometheus endpoint.
 
 use super::{write_out, Context, FilterArgs, Finished, UsageError};
-use crate::correlate::{Message, Peer, RecipientStatus, TrackerConfig};
+use crate::correlate::{Message, Peer, RecipientStatus, Text, TrackerConfig};
 use crate::event::{DeliveryStatus, Event};
 use crate::input::follow::{FileFollower, Follower, PipeFollower, Start};
 use crate::input::{self, InputError, SourceKind};
@@ -157,7 +157,7 @@ impl Problem {
             Rc::from(""),
             self.time,
         );
-        m.from = self.from.clone();
+        m.from = self.from.as_deref().map(Text::from);
         m.client = self.client.clone();
         let r = m.recipient_mut(self.to.as_deref().unwrap_or(""), None);
         r.status = self.status;
@@ -378,9 +378,9 @@ impl Printer<'_> {
 
 fn peer(e: crate::parse::bytes::Endpoint<'_>) -> Peer {
     Peer {
-        name: owned(e.name),
-        ip: owned(e.ip),
-        port: e.port.map(owned),
+        name: Text::from_bytes(e.name),
+        ip: Text::from_bytes(e.ip),
+        port: e.port.map(Text::from_bytes),
     }
 }
 

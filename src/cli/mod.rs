@@ -329,6 +329,12 @@ fn report_unparsed(outcome: &Outcome) {
         ));
     }
     let c = &outcome.counts;
+    if c.handed_on_early > 0 {
+        warn(&format!(
+            "memory bound reached: {} ended messages reported before their linger (--max-in-flight), {} late lines for them left out",
+            c.handed_on_early, c.lines_after_hand_on
+        ));
+    }
     if c.evicted_in_flight > 0 || c.evicted_sessions > 0 {
         warn(&format!(
             "memory bound reached: {} messages evicted from memory and reported before their end (--max-in-flight), {} smtpd sessions evicted",

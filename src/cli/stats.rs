@@ -75,6 +75,15 @@ struct StatsJson<'a> {
     still_queued_at_end: u64,
     evicted_in_flight: u64,
     evicted_sessions: u64,
+    /// Only under memory pressure, so absent from ordinary output.
+    #[serde(skip_serializing_if = "is_zero")]
+    handed_on_early: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    lines_after_hand_on: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 pub fn run(
@@ -118,6 +127,8 @@ pub fn run(
             still_queued_at_end: outcome.counts.open_at_end,
             evicted_in_flight: outcome.counts.evicted_in_flight,
             evicted_sessions: outcome.counts.evicted_sessions,
+            handed_on_early: outcome.counts.handed_on_early,
+            lines_after_hand_on: outcome.counts.lines_after_hand_on,
         };
         let text = serde_json::to_string(&json).map_err(io::Error::other)?;
         write_out(out, &(text + "\n"))?;
@@ -160,8 +171,20 @@ pub fn run(
     if outcome.counts.evicted_in_flight > 0 {
         let _ = writeln!(
             t,
-            "  reported before their end (--max-in-flight) {:>10}",
+            "  evicted, reported before their end (--max-in-flight) {:>10}",
             outcome.counts.evicted_in_flight
+        );
+    }
+    if outcome.counts.handed_on_early > 0 {
+        let _ = writeln!(
+            t,
+            "  ended, reported before their linger (--max-in-flight) {:>10}",
+            outcome.counts.handed_on_early
+        );
+        let _ = writeln!(
+            t,
+            "  late lines for those, left out {:>10}",
+            outcome.counts.lines_after_hand_on
         );
     }
     let _ = writeln!(

@@ -1,6 +1,7 @@
 //! The correlated message: one life of a queue ID on one host and instance, from its first
 //! sighting (`client=`, `uid=`) to `removed`, with every recipient's delivery attempts.
 
+pub use super::text::Text;
 use crate::event::{Delays, DeliveryStatus};
 use crate::parse::queue_id::QueueId;
 use crate::time::Stamp;
@@ -30,9 +31,9 @@ impl Origin {
 /// A client or relay as logged: `name[ip]:port`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Peer {
-    pub name: String,
-    pub ip: String,
-    pub port: Option<String>,
+    pub name: Text,
+    pub ip: Text,
+    pub port: Option<Text>,
 }
 
 impl Peer {
@@ -94,16 +95,16 @@ impl RecipientStatus {
 pub struct Attempt {
     pub time: Stamp,
     /// The delivery agent's name: `smtp`, `local`, `lmtp`, … (the daemon part of the tag).
-    pub agent: String,
+    pub agent: Text,
     pub status: DeliveryStatus,
-    pub dsn: Option<String>,
-    pub relay: Option<String>,
+    pub dsn: Option<Text>,
+    pub relay: Option<Text>,
     pub conn_use: Option<u32>,
     pub delay: Option<f64>,
     pub delays: Option<Delays>,
-    pub reply: String,
+    pub reply: Text,
     /// The next hop's queue ID from `250 … queued as ID`.
-    pub remote_queue_id: Option<String>,
+    pub remote_queue_id: Option<Text>,
     /// Logged after the message's `removed` line (lines of different processes interleave).
     pub after_removal: bool,
 }
@@ -113,26 +114,27 @@ pub struct Attempt {
 pub struct Rejection {
     pub time: Stamp,
     /// The daemon that said it: `smtpd`, `cleanup`, `postscreen`.
-    pub daemon: String,
-    pub action: String,
+    pub daemon: Text,
+    pub action: Text,
     /// SMTP stage (`RCPT`, `DATA` …) or `header`/`body` for cleanup checks.
-    pub stage: String,
+    pub stage: Text,
     pub code: Option<u16>,
-    pub dsn: Option<String>,
-    pub reply: String,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub matched: Option<String>,
+    pub dsn: Option<Text>,
+    pub reply: Text,
+    pub from: Option<Text>,
+    pub to: Option<Text>,
+    pub matched: Option<Text>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recipient {
-    pub to: String,
-    pub orig_to: Option<String>,
+    pub to: Text,
+    pub orig_to: Option<Text>,
     pub status: RecipientStatus,
     pub attempts: Vec<Attempt>,
     /// The verdict that decided this recipient, when it was rejected, held or discarded.
-    pub verdict: Option<Rejection>,
+    /// Boxed: few recipients have one, and every recipient would carry its size.
+    pub verdict: Option<Box<Rejection>>,
 }
 
 impl Recipient {
@@ -294,24 +296,24 @@ pub struct Message {
     pub last_seen: Stamp,
     pub origin: Option<Origin>,
     pub client: Option<Peer>,
-    pub helo: Option<String>,
-    pub sasl_method: Option<String>,
-    pub sasl_username: Option<String>,
+    pub helo: Option<Text>,
+    pub sasl_method: Option<Text>,
+    pub sasl_username: Option<Text>,
     /// The smtpd session's TLS, as `TLSv1.3 TLS_AES_256_GCM_SHA384`.
-    pub tls: Option<String>,
+    pub tls: Option<Text>,
     /// When the smtpd session that received it connected.
     pub connected_at: Option<Stamp>,
     /// When that session ended, and its command counts (`ehlo=1 mail=1 rcpt=1 data=1 quit=1
     /// commands=5`), when the disconnect line came while the message was in flight.
     pub disconnected_at: Option<Stamp>,
-    pub session_commands: Option<String>,
+    pub session_commands: Option<Text>,
     /// smtpd's service name (`submission`, `smtps`) when not plain `smtpd`.
-    pub service: Option<String>,
+    pub service: Option<Text>,
     pub uid: Option<u32>,
-    pub from: Option<String>,
+    pub from: Option<Text>,
     pub size: Option<u64>,
     pub nrcpt: Option<u32>,
-    pub message_id: Option<String>,
+    pub message_id: Option<Text>,
     pub ending: Option<Ending>,
     pub ended_at: Option<Stamp>,
     /// Currently in the hold queue.
@@ -434,20 +436,28 @@ impl Message {
     }
 
     pub fn recipient_mut(&mut self, to: &str, orig_to: Option<&str>) -> &mut Recipient {
+        self.recipient(&Text::from(to), orig_to.map(Text::from).as_ref())
+    }
+
+    /// The recipient `to` (with `orig_to`, when known), added when not there yet.
+    pub(crate) fn recipient(&mut self, to: &Text, orig_to: Option<&Text>) -> &mut Recipient {
         let found = self.recipients.iter().position(|r| {
-            r.to == to
-                && (orig_to.is_none() || r.orig_to.is_none() || r.orig_to.as_deref() == orig_to)
+            r.to == *to
+                && (orig_to.is_none() || r.orig_to.is_none() || r.orig_to.as_ref() == orig_to)
         });
         let index = match found {
             Some(i) => i,
             None => {
-                self.recipients.push(Recipient {
-                    to: to.to_string(),
-                    orig_to: orig_to.map(str::to_string),
-                    status: RecipientStatus::Queued,
-                    attempts: Vec::new(),
-                    verdict: None,
-                });
+                push_small(
+                    &mut self.recipients,
+                    Recipient {
+                        to: to.clone(),
+                        orig_to: orig_to.cloned(),
+                        status: RecipientStatus::Queued,
+                        attempts: Vec::new(),
+                        verdict: None,
+                    },
+                );
                 self.recipients.len() - 1
             }
         };
@@ -455,7 +465,7 @@ impl Message {
         #[allow(clippy::indexing_slicing)]
         let r = &mut self.recipients[index];
         if r.orig_to.is_none() {
-            r.orig_to = orig_to.map(str::to_string);
+            r.orig_to = orig_to.cloned();
         }
         r
     }
@@ -466,7 +476,7 @@ impl Message {
             .iter()
             .any(|l| l.kind == link.kind && l.queue_id == link.queue_id)
         {
-            self.links.push(link);
+            push_small(&mut self.links, link);
         }
     }
 
@@ -474,4 +484,19 @@ impl Message {
     pub fn duration(&self) -> f64 {
         self.last_seen.as_f64() - self.first_seen.as_f64()
     }
+}
+
+/// Pushes onto a list that is short in nearly every message (recipients, attempts, links,
+/// rejections, line hashes): the capacity doubles from one instead of jumping to four, so
+/// that a message in flight does not carry room for three more of each.
+pub(crate) fn push_small<T>(v: &mut Vec<T>, item: T) {
+    insert_small(v, v.len(), item);
+}
+
+/// `push_small`'s growth, for an insertion at `index` (at most the length).
+pub(crate) fn insert_small<T>(v: &mut Vec<T>, index: usize, item: T) {
+    if v.len() == v.capacity() {
+        v.reserve_exact(v.len().max(1));
+    }
+    v.insert(index.min(v.len()), item);
 }

@@ -7,8 +7,10 @@
 //! `bounce` line that names it. A queue ID seen again after its life ended starts a new message.
 
 use super::message::{
-    Attempt, Ending, Link, LinkKind, Message, Origin, Peer, RawLine, RecipientStatus, Rejection,
+    insert_small, push_small, Attempt, Ending, Link, LinkKind, Message, Origin, Peer, RawLine,
+    RecipientStatus, Rejection,
 };
+use super::text::{Strings, Text};
 use crate::envelope::Envelope;
 use crate::event::{Delivery, DeliveryStatus, Event, QueueAction, Verdict};
 use crate::parse::bytes::Endpoint;
@@ -18,7 +20,7 @@ use crate::text::owned;
 use crate::time::Stamp;
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::VecDeque;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::rc::Rc;
 
 /// How long (log time) before the end of the input a message's last line must lie for a
@@ -66,12 +68,70 @@ pub struct LineContext<'a> {
     pub raw: &'a [u8],
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A message's identity, with its hash computed once: a line looks its message up several
+/// times (duplicate check, restart check, the message itself, links), and hashing the queue ID
+/// each time cost more than the probing.
+#[derive(Debug, Clone, Copy)]
 struct MessageKey {
     host: u32,
     instance: u32,
     queue_id: QueueId,
+    hash: u64,
 }
+
+impl MessageKey {
+    fn new(host: u32, instance: u32, queue_id: QueueId) -> MessageKey {
+        MessageKey {
+            host,
+            instance,
+            queue_id,
+            hash: rustc_hash::FxBuildHasher.hash_one((host, instance, queue_id)),
+        }
+    }
+
+    /// Another queue ID on the same host and instance.
+    fn with_id(self, queue_id: QueueId) -> MessageKey {
+        MessageKey::new(self.host, self.instance, queue_id)
+    }
+}
+
+impl PartialEq for MessageKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash
+            && self.queue_id == other.queue_id
+            && self.host == other.host
+            && self.instance == other.instance
+    }
+}
+
+impl Eq for MessageKey {}
+
+impl Hash for MessageKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// Passes a `MessageKey`'s precomputed hash through.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used by `MessageKey`; fold anything else in all the same.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type KeyMap<V> = std::collections::HashMap<MessageKey, V, BuildHasherDefault<KeyHasher>>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct SessionKey {
@@ -85,11 +145,11 @@ struct SessionKey {
 struct Session {
     client: Option<Peer>,
     connected_at: Option<Stamp>,
-    helo: Option<String>,
-    tls: Option<String>,
+    helo: Option<Text>,
+    tls: Option<Text>,
     /// The seed document's `sender=<…>` / `recipient=<…>` illustration lines.
-    sender: Option<String>,
-    recipients: Vec<String>,
+    sender: Option<Text>,
+    recipients: Vec<Text>,
     /// Messages accepted in this session, told the command counts at disconnect.
     messages: Vec<MessageKey>,
 }
@@ -190,13 +250,81 @@ pub struct TrackerCounts {
     pub evicted_sessions: u64,
     /// Lines seen twice for the same message (same time, same text) and taken once.
     pub duplicate_lines: u64,
+    /// Ended messages handed on before their linger was over because too many were in flight.
+    pub handed_on_early: u64,
+    /// Lines that came, within the linger, for a message already handed on early: counted and
+    /// left out rather than taken for a new message.
+    pub lines_after_hand_on: u64,
+}
+
+/// The shared-text tables, one per kind of value, so that each stays small and bounded.
+#[derive(Debug)]
+struct Texts {
+    /// Daemons, agents, DSNs, verdict actions and stages, services, SASL methods.
+    words: Strings,
+    /// Clients, relays, HELO names, TLS, session command counts, SASL users.
+    peers: Strings,
+    /// Senders and recipients.
+    addresses: Strings,
+    /// Replies: many repeat (`250 2.0.0 Ok`, a local delivery), some carry a queue ID.
+    replies: Strings,
+}
+
+impl Default for Texts {
+    fn default() -> Self {
+        Texts {
+            words: Strings::new(4096),
+            peers: Strings::new(16_384),
+            addresses: Strings::new(16_384),
+            replies: Strings::new(4096),
+        }
+    }
+}
+
+impl Texts {
+    fn peer(&mut self, e: Endpoint<'_>) -> Peer {
+        Peer {
+            name: self.peers.get(e.name),
+            ip: self.peers.get(e.ip),
+            port: e.port.map(|p| self.words.get(p)),
+        }
+    }
+
+    fn rejection(&mut self, time: Stamp, daemon: &[u8], v: &Verdict<'_>) -> Rejection {
+        Rejection {
+            time,
+            daemon: self.words.get(daemon),
+            action: self.words.get(v.action),
+            stage: self.words.get(v.stage),
+            code: v.reply.code,
+            dsn: v.reply.dsn.map(|d| self.words.get(d)),
+            reply: self.replies.get(v.reply.text),
+            from: v.from.map(|a| self.addresses.get(a)),
+            to: v.to.map(|a| self.addresses.get(a)),
+            matched: v.matched.map(Text::from_bytes),
+        }
+    }
+}
+
+/// The previous line's host and syslog name, and their interned IDs.
+#[derive(Debug, Default)]
+struct LastOrigin {
+    host: Vec<u8>,
+    syslog_name: Vec<u8>,
+    ids: (u32, u32),
 }
 
 pub struct Tracker {
     config: TrackerConfig,
     strings: Interner,
+    last_origin: LastOrigin,
+    texts: Texts,
     /// Boxed: the map moves small entries when it grows, not whole messages.
-    live: HashMap<MessageKey, Box<Message>>,
+    live: KeyMap<Box<Message>>,
+    /// Ended messages handed on before their linger was over (memory pressure), with the
+    /// second their life ended: a late line for one is recognised, not taken for a new message.
+    handed_on: KeyMap<i64>,
+    handed_on_order: VecDeque<(i64, MessageKey)>,
     /// Ended messages waiting out their linger: (deadline, key, when it ended).
     closing: VecDeque<(i64, MessageKey, Stamp)>,
     sessions: HashMap<SessionKey, Session>,
@@ -208,7 +336,9 @@ pub struct Tracker {
     /// a `queued as` reply may live (a content filter's re-injection, a relay in the input).
     births: HashMap<QueueId, Vec<MessageKey>>,
     birth_order: VecDeque<(i64, MessageKey)>,
-    ready: VecDeque<Message>,
+    /// Boxed as in `live`: handing a message on moves a pointer, and a whole input's worth of
+    /// messages at its end is not copied out of their boxes all at once.
+    ready: VecDeque<Box<Message>>,
     now: i64,
     counts: TrackerCounts,
 }
@@ -218,7 +348,11 @@ impl Tracker {
         Tracker {
             config,
             strings: Interner::default(),
-            live: HashMap::default(),
+            last_origin: LastOrigin::default(),
+            texts: Texts::default(),
+            live: KeyMap::default(),
+            handed_on: KeyMap::default(),
+            handed_on_order: VecDeque::new(),
             closing: VecDeque::new(),
             sessions: HashMap::default(),
             pending_reinjections: HashMap::default(),
@@ -271,11 +405,12 @@ impl Tracker {
         let Some(queue_id) = m.queue_id else {
             return;
         };
-        let key = MessageKey {
-            host: self.strings.id(m.host.as_bytes()),
-            instance: self.strings.id(m.instance.as_bytes()),
+        let key = MessageKey::new(
+            self.strings.id(m.host.as_bytes()),
+            self.strings.id(m.instance.as_bytes()),
             queue_id,
-        };
+        );
+        self.handed_on.remove(&key);
         if let (Some(_), Some(at)) = (m.ending, m.ended_at) {
             let deadline = at.secs.saturating_add(self.config.linger_secs);
             let i = self.closing.partition_point(|&(d, _, _)| d <= deadline);
@@ -286,7 +421,7 @@ impl Tracker {
 
     /// The next finished message, if any.
     pub fn next_ready(&mut self) -> Option<Message> {
-        self.ready.pop_front()
+        self.ready.pop_front().map(|m| *m)
     }
 
     /// Ends the input: every message still held is handed on, ended ones first, then those
@@ -299,12 +434,12 @@ impl Tracker {
         // qmgr takes in new mail within a second or two: a message that never got its qmgr
         // line for a minute before the input ended is not known to be queued at all.
         let linger = STALE_SECS;
-        let mut rest: Vec<Message> = self
+        let mut rest: Vec<Box<Message>> = self
             .live
             .drain()
             .map(|(_, mut m)| {
                 m.stale = m.last_seen.secs.saturating_add(linger) < now;
-                *m
+                m
             })
             .collect();
         rest.sort_by_key(|m| (m.first_seen, m.queue_id));
@@ -322,18 +457,13 @@ impl Tracker {
     pub fn observe(&mut self, ctx: &LineContext<'_>, event: &Event<'_>) {
         self.advance(ctx.time.secs);
         let env = ctx.envelope;
-        let host = self.strings.id(env.host);
-        let instance = self.strings.id(env.program.syslog_name);
+        let (host, instance) = self.origin_ids(env.host, env.program.syslog_name);
+        // The line's own message: the key (and its hash) made once per line.
+        let own = event
+            .queue_id()
+            .map(|queue_id| MessageKey::new(host, instance, queue_id));
         // The very same line (time and all) twice for one message is one line.
-        let line_hash = event.queue_id().map(|queue_id| {
-            let key = MessageKey {
-                host,
-                instance,
-                queue_id,
-            };
-            let hash = rustc_hash::FxBuildHasher.hash_one(ctx.raw);
-            (key, hash)
-        });
+        let line_hash = own.map(|key| (key, rustc_hash::FxBuildHasher.hash_one(ctx.raw)));
         if let Some((key, hash)) = line_hash {
             if self
                 .live
@@ -344,9 +474,10 @@ impl Tracker {
                 return;
             }
         }
-        self.observe_event(ctx, event, host, instance);
+        self.observe_event(ctx, event, host, instance, own);
         if let Some((key, hash)) = line_hash {
             if let Some(m) = self.live.get_mut(&key) {
+                // A plain push: four hashes take the smallest allocation there is anyway.
                 m.line_hashes.push(hash);
             }
         }
@@ -358,18 +489,18 @@ impl Tracker {
         event: &Event<'_>,
         host: u32,
         instance: u32,
+        own: Option<MessageKey>,
     ) {
         let env = ctx.envelope;
-        let key_of = |queue_id| MessageKey {
-            host,
-            instance,
-            queue_id,
+        let key_of = |queue_id| match own {
+            Some(k) if k.queue_id == queue_id => k,
+            _ => MessageKey::new(host, instance, queue_id),
         };
         match *event {
             Event::Connect { client } => {
-                let key = self.session_key(ctx);
+                let key = self.session_key(ctx, host);
                 let session = Session {
-                    client: Some(peer(client)),
+                    client: Some(self.texts.peer(client)),
                     connected_at: Some(ctx.time),
                     ..Session::default()
                 };
@@ -381,9 +512,9 @@ impl Tracker {
                 self.sessions.insert(key, session);
             }
             Event::Disconnect { counts, .. } => {
-                let key = self.session_key(ctx);
+                let key = self.session_key(ctx, host);
                 if let Some(session) = self.sessions.remove(&key) {
-                    let counts = owned(counts);
+                    let counts = self.texts.peers.get(counts);
                     for k in session.messages {
                         if let Some(m) = self.live.get_mut(&k) {
                             m.disconnected_at = Some(ctx.time);
@@ -398,7 +529,7 @@ impl Tracker {
                 // The client went away in the middle of a transaction: smtpd aborts it and
                 // cleanup throws the queue file away, logging nothing more about it. Before
                 // DATA no content (no message-id) can have reached cleanup.
-                let skey = self.session_key(ctx);
+                let skey = self.session_key(ctx, host);
                 let last = self
                     .sessions
                     .get(&skey)
@@ -420,20 +551,23 @@ impl Tracker {
                 }
             }
             Event::Helo { name } => {
-                let key = self.session_key(ctx);
-                self.sessions.entry(key).or_default().helo = Some(owned(name));
+                let key = self.session_key(ctx, host);
+                let name = self.texts.peers.get(name);
+                self.sessions.entry(key).or_default().helo = Some(name);
             }
             Event::Sender { address } => {
-                let key = self.session_key(ctx);
-                self.sessions.entry(key).or_default().sender = Some(owned(address));
+                let key = self.session_key(ctx, host);
+                let address = self.texts.addresses.get(address);
+                self.sessions.entry(key).or_default().sender = Some(address);
             }
             Event::Recipient { address } => {
-                let key = self.session_key(ctx);
+                let key = self.session_key(ctx, host);
+                let address = self.texts.addresses.get(address);
                 self.sessions
                     .entry(key)
                     .or_default()
                     .recipients
-                    .push(owned(address));
+                    .push(address);
             }
             Event::Tls {
                 inbound: true,
@@ -441,9 +575,10 @@ impl Tracker {
                 cipher,
                 ..
             } => {
-                let key = self.session_key(ctx);
+                let key = self.session_key(ctx, host);
                 let tls = format!("{} {}", owned(protocol), owned(cipher));
-                self.sessions.entry(key).or_default().tls = Some(tls.trim_end().to_string());
+                let tls = self.texts.peers.get_str(tls.trim_end());
+                self.sessions.entry(key).or_default().tls = Some(tls);
             }
             Event::ClientAccepted {
                 queue_id,
@@ -453,7 +588,7 @@ impl Tracker {
                 orig_queue_id,
                 ..
             } => {
-                let skey = self.session_key(ctx);
+                let skey = self.session_key(ctx, host);
                 let key = key_of(queue_id);
                 // What the session told so far; the seed's sender/recipient lines belong to
                 // this transaction and move with it.
@@ -467,13 +602,20 @@ impl Tracker {
                         std::mem::take(&mut s.recipients),
                     )
                 });
-                let m = self.message(key, ctx, Birth::Origin);
+                let client = self.texts.peer(client);
+                let sasl_method = sasl_method.map(|t| self.texts.words.get(t));
+                let sasl_username = sasl_username.map(|t| self.texts.peers.get(t));
+                let service = (!env.program.service.is_empty())
+                    .then(|| self.texts.words.get(env.program.service));
+                let Some(m) = self.message(key, ctx, Birth::Origin) else {
+                    return;
+                };
                 m.origin = Some(Origin::Smtpd);
-                m.client = Some(peer(client));
-                m.sasl_method = sasl_method.map(owned);
-                m.sasl_username = sasl_username.map(owned);
-                if !env.program.service.is_empty() {
-                    m.service = Some(owned(env.program.service));
+                m.client = Some(client);
+                m.sasl_method = sasl_method;
+                m.sasl_username = sasl_username;
+                if service.is_some() {
+                    m.service = service;
                 }
                 if let Some((connected_at, helo, tls, sender, recipients)) = session {
                     m.connected_at = connected_at;
@@ -483,18 +625,11 @@ impl Tracker {
                         m.from = sender;
                     }
                     for to in &recipients {
-                        m.recipient_mut(to, None);
+                        m.recipient(to, None);
                     }
                 }
                 if let Some(orig) = orig_queue_id {
-                    self.link(
-                        key,
-                        LinkKind::ReinjectedFrom,
-                        MessageKey {
-                            queue_id: orig,
-                            ..key
-                        },
-                    );
+                    self.link(key, LinkKind::ReinjectedFrom, key.with_id(orig));
                 }
                 self.claim_reinjection(key);
             }
@@ -504,9 +639,12 @@ impl Tracker {
             } => {
                 let key = key_of(queue_id);
                 let daemon = env.program.daemon;
-                let rejection = rejection(ctx.time, daemon, &verdict);
-                let m = self.message(key, ctx, Birth::None);
-                apply_verdict(m, &verdict, rejection, daemon, ctx.time);
+                let rejection = self.texts.rejection(ctx.time, daemon, &verdict);
+                let helo = verdict.helo.map(|h| self.texts.peers.get(h));
+                let Some(m) = self.message(key, ctx, Birth::None) else {
+                    return;
+                };
+                apply_verdict(m, &verdict, rejection, helo, daemon, ctx.time);
                 if m.ending.is_some() && m.ended_at == Some(ctx.time) {
                     self.schedule_close(key, ctx.time);
                 }
@@ -515,7 +653,7 @@ impl Tracker {
                 queue_id: None,
                 verdict,
             } if is_refusal(verdict.action) => {
-                let skey = self.session_key(ctx);
+                let skey = self.session_key(ctx, host);
                 let session = self.sessions.get(&skey).cloned();
                 self.noqueue_record(ctx, host, instance, &verdict, session);
             }
@@ -523,8 +661,9 @@ impl Tracker {
                 queue_id,
                 message_id,
             } => {
-                let m = self.message(key_of(queue_id), ctx, Birth::MessageId);
-                m.message_id = Some(owned(message_id));
+                if let Some(m) = self.message(key_of(queue_id), ctx, Birth::MessageId) {
+                    m.message_id = Some(Text::from_bytes(message_id));
+                }
             }
             Event::Pickup {
                 queue_id,
@@ -533,21 +672,17 @@ impl Tracker {
                 orig_id,
             } => {
                 let key = key_of(queue_id);
-                let m = self.message(key, ctx, Birth::Origin);
+                let from = from.map(|f| self.texts.addresses.get(f));
+                let Some(m) = self.message(key, ctx, Birth::Origin) else {
+                    return;
+                };
                 m.origin = Some(Origin::Pickup);
                 m.uid = uid;
                 if m.from.is_none() {
-                    m.from = from.map(owned);
+                    m.from = from;
                 }
                 if let Some(old) = orig_id {
-                    self.link(
-                        key,
-                        LinkKind::RequeuedFrom,
-                        MessageKey {
-                            queue_id: old,
-                            ..key
-                        },
-                    );
+                    self.link(key, LinkKind::RequeuedFrom, key.with_id(old));
                 }
             }
             Event::QueueActive {
@@ -557,14 +692,18 @@ impl Tracker {
                 nrcpt,
                 ..
             } => {
-                let m = self.message(key_of(queue_id), ctx, Birth::Active);
-                m.from = Some(owned(from));
-                m.size = size.or(m.size);
-                m.nrcpt = nrcpt.or(m.nrcpt);
+                let from = self.texts.addresses.get(from);
+                if let Some(m) = self.message(key_of(queue_id), ctx, Birth::Active) {
+                    m.from = Some(from);
+                    m.size = size.or(m.size);
+                    m.nrcpt = nrcpt.or(m.nrcpt);
+                }
             }
             Event::Removed { queue_id } => {
                 let key = key_of(queue_id);
-                let m = self.message(key, ctx, Birth::None);
+                let Some(m) = self.message(key, ctx, Birth::None) else {
+                    return;
+                };
                 if m.ending.is_none() || m.ending == Some(Ending::Removed) {
                     m.ending = Some(Ending::Removed);
                     m.ended_at = Some(ctx.time);
@@ -577,9 +716,12 @@ impl Tracker {
                 from,
                 status,
             } => {
-                let m = self.message(key_of(queue_id), ctx, Birth::None);
+                let from = self.texts.addresses.get(from);
+                let Some(m) = self.message(key_of(queue_id), ctx, Birth::None) else {
+                    return;
+                };
                 if m.from.is_none() {
-                    m.from = Some(owned(from));
+                    m.from = Some(from);
                 }
                 m.expired = Some(status);
                 for r in m.recipients.iter_mut().filter(|r| r.status.is_open()) {
@@ -588,16 +730,20 @@ impl Tracker {
             }
             Event::Delivery(d) => self.delivery(ctx, key_of(d.queue_id), &d),
             Event::DeliveryCut { queue_id, to } => {
-                let m = self.message(key_of(queue_id), ctx, Birth::None);
-                m.recipient_mut(&owned(to), None);
+                let address = self.texts.addresses.get(to);
+                let Some(m) = self.message(key_of(queue_id), ctx, Birth::None) else {
+                    return;
+                };
+                m.recipient(&address, None);
                 m.problems.push((
                     ctx.time,
                     format!("delivery line to <{}> cut short in the log", owned(to)),
                 ));
             }
             Event::DeliveryProblem { queue_id, text } => {
-                let m = self.message(key_of(queue_id), ctx, Birth::None);
-                m.problems.push((ctx.time, owned(text)));
+                if let Some(m) = self.message(key_of(queue_id), ctx, Birth::None) {
+                    m.problems.push((ctx.time, owned(text)));
+                }
             }
             Event::Diagnostic {
                 queue_id: Some(queue_id),
@@ -605,10 +751,11 @@ impl Tracker {
             } => {
                 let key = key_of(queue_id);
                 if self.live.contains_key(&key) {
-                    let m = self.message(key, ctx, Birth::None);
-                    let severity = env.severity.as_str();
-                    m.problems
-                        .push((ctx.time, format!("{severity}: {}", owned(text))));
+                    if let Some(m) = self.message(key, ctx, Birth::None) {
+                        let severity = env.severity.as_str();
+                        m.problems
+                            .push((ctx.time, format!("{severity}: {}", owned(text))));
+                    }
                 }
             }
             Event::Notification {
@@ -618,17 +765,18 @@ impl Tracker {
                 ..
             } => {
                 let key = key_of(queue_id);
-                self.message(key, ctx, Birth::None);
-                let target = MessageKey {
-                    queue_id: new_queue_id,
-                    ..key
-                };
+                if self.message(key, ctx, Birth::None).is_none() {
+                    return;
+                }
+                let target = key.with_id(new_queue_id);
                 self.link(key, LinkKind::Notification, target);
                 self.describe_link(key, target, kind.as_str());
             }
             Event::QueueFile { queue_id, action } => {
                 let key = key_of(queue_id);
-                let m = self.message(key, ctx, Birth::None);
+                let Some(m) = self.message(key, ctx, Birth::None) else {
+                    return;
+                };
                 let note = match action {
                     QueueAction::Deleted => "deleted by postsuper -d",
                     QueueAction::Requeued => "requeued by postsuper -r",
@@ -675,9 +823,27 @@ impl Tracker {
         }
     }
 
-    fn session_key(&mut self, ctx: &LineContext<'_>) -> SessionKey {
+    /// The IDs of a line's host and syslog name. Consecutive lines nearly always share both:
+    /// two comparisons with the previous line's instead of two interner lookups.
+    fn origin_ids(&mut self, host: &[u8], syslog_name: &[u8]) -> (u32, u32) {
+        let last = &mut self.last_origin;
+        if last.host == host && last.syslog_name == syslog_name {
+            return last.ids;
+        }
+        let ids = (self.strings.id(host), self.strings.id(syslog_name));
+        let last = &mut self.last_origin;
+        last.host.clear();
+        last.host.extend_from_slice(host);
+        last.syslog_name.clear();
+        last.syslog_name.extend_from_slice(syslog_name);
+        last.ids = ids;
+        ids
+    }
+
+    /// The smtpd session of a line whose host is `host` (its interned ID, found once per line).
+    fn session_key(&mut self, ctx: &LineContext<'_>, host: u32) -> SessionKey {
         SessionKey {
-            host: self.strings.id(ctx.envelope.host),
+            host,
             tag: self.strings.id(ctx.envelope.program.tag),
             pid: ctx.envelope.pid.unwrap_or(0),
         }
@@ -695,6 +861,13 @@ impl Tracker {
             }
             self.closing.pop_front();
             self.release_if_ended(key, ended);
+        }
+        while let Some(&(deadline, key)) = self.handed_on_order.front() {
+            if deadline >= secs {
+                break;
+            }
+            self.handed_on_order.pop_front();
+            self.forget_handed_on(key, deadline);
         }
         while let Some(&(deadline, key)) = self.birth_order.front() {
             if deadline >= secs {
@@ -723,16 +896,74 @@ impl Tracker {
         }
     }
 
-    fn release_if_ended(&mut self, key: MessageKey, ended: Stamp) {
+    /// Hands on the message `key` if its life still ends at `ended` (it did not start anew);
+    /// says whether it did.
+    fn release_if_ended(&mut self, key: MessageKey, ended: Stamp) -> bool {
         if self
             .live
             .get(&key)
-            .is_some_and(|m| m.ended_at == Some(ended))
+            .is_none_or(|m| m.ended_at != Some(ended))
         {
-            if let Some(m) = self.live.remove(&key).map(|m| *m) {
+            return false;
+        }
+        match self.live.remove(&key) {
+            Some(m) => {
                 self.counts.messages += 1;
                 self.ready.push_back(m);
+                true
             }
+            None => false,
+        }
+    }
+
+    /// Too many messages in flight. Ended messages waiting out their linger go first, those
+    /// whose every recipient is final: they are complete, and only a late line (counted, see
+    /// `handed_on`) could still have changed them. Only when that frees nothing are the oldest
+    /// unfinished messages evicted.
+    fn relieve_pressure(&mut self) {
+        // A tenth at a time, so that the scan is paid once per many new messages.
+        let want = (self.live.len() / 10).max(1);
+        let mut freed = 0;
+        let mut kept = VecDeque::with_capacity(self.closing.len());
+        while let Some((deadline, key, ended)) = self.closing.pop_front() {
+            let complete = freed < want
+                && self.live.get(&key).is_some_and(|m| {
+                    m.ended_at == Some(ended) && !m.recipients.iter().any(|r| r.status.is_open())
+                });
+            if complete && self.release_if_ended(key, ended) {
+                freed += 1;
+                self.counts.handed_on_early += 1;
+                self.remember_handed_on(key, ended.secs, deadline);
+            } else {
+                kept.push_back((deadline, key, ended));
+            }
+        }
+        self.closing = kept;
+        if self.live.len() >= self.config.max_in_flight.max(1) {
+            self.evict_in_flight();
+        }
+    }
+
+    /// Keeps, until its linger would have ended, that `key` was handed on early. Bounded like
+    /// the messages themselves: past the cap the oldest are forgotten, and a late line for one
+    /// of those starts a message of its own, as it did before there was a record.
+    fn remember_handed_on(&mut self, key: MessageKey, ended_secs: i64, deadline: i64) {
+        if self.handed_on.len() >= self.config.max_in_flight.max(1) {
+            if let Some((d, old)) = self.handed_on_order.pop_front() {
+                self.forget_handed_on(old, d);
+            }
+        }
+        self.handed_on.insert(key, ended_secs);
+        self.handed_on_order.push_back((deadline, key));
+    }
+
+    fn forget_handed_on(&mut self, key: MessageKey, deadline: i64) {
+        if self
+            .handed_on
+            .get(&key)
+            .is_some_and(|&ended| ended.saturating_add(self.config.linger_secs) == deadline)
+        {
+            self.handed_on.remove(&key);
         }
     }
 
@@ -747,7 +978,7 @@ impl Tracker {
         ages.truncate(n);
         ages.sort_unstable_by_key(|&(t, _)| t);
         for (_, key) in ages {
-            if let Some(m) = self.live.remove(&key).map(|m| *m) {
+            if let Some(m) = self.live.remove(&key) {
                 self.counts.evicted_in_flight += 1;
                 self.counts.messages += 1;
                 self.ready.push_back(m);
@@ -776,15 +1007,21 @@ impl Tracker {
     }
 
     /// The message a line belongs to, starting a new one where the line begins a new life.
-    fn message(&mut self, key: MessageKey, ctx: &LineContext<'_>, birth: Birth) -> &mut Message {
-        let restart = match self.live.get(&key) {
-            None => false,
+    /// `None` for a late line of a message already handed on early (counted, not applied).
+    fn message(
+        &mut self,
+        key: MessageKey,
+        ctx: &LineContext<'_>,
+        birth: Birth,
+    ) -> Option<&mut Message> {
+        let (exists, restart) = match self.live.get(&key) {
+            None => (false, false),
             Some(m) => {
                 // Lines of different processes within one second come in any order: a life
                 // that ended in this very second may still get its own first lines. Postfix
                 // does not reuse a queue ID within a second (the ID encodes the time).
                 let ended_earlier = m.ended_at.is_some_and(|t| t.secs < ctx.time.secs);
-                match birth {
+                let restart = match birth {
                     Birth::None => false,
                     Birth::Origin => {
                         matches!(m.origin, Some(Origin::Smtpd) | Some(Origin::Pickup))
@@ -792,24 +1029,43 @@ impl Tracker {
                     }
                     Birth::MessageId => m.message_id.is_some() || (m.removed() && ended_earlier),
                     Birth::Active => ended_earlier,
-                }
+                };
+                (true, restart)
             }
         };
         if restart {
-            if let Some(old) = self.live.remove(&key).map(|m| *m) {
+            if let Some(old) = self.live.remove(&key) {
                 self.counts.reused_queue_ids += 1;
                 self.counts.messages += 1;
                 self.ready.push_back(old);
             }
         }
-        if self.live.len() >= self.config.max_in_flight.max(1) && !self.live.contains_key(&key) {
-            self.evict_in_flight();
+        if !exists || restart {
+            if !self.handed_on.is_empty() {
+                if let Some(&ended) = self.handed_on.get(&key) {
+                    // The message was handed on before its linger was over. Only a line that
+                    // begins a life, in a later second than the old life ended, is a new
+                    // message; anything else is a late line of the old one.
+                    if birth == Birth::None || ctx.time.secs <= ended {
+                        self.counts.lines_after_hand_on += 1;
+                        return None;
+                    }
+                    self.handed_on.remove(&key);
+                }
+            }
+            if self.live.len() >= self.config.max_in_flight.max(1) {
+                self.relieve_pressure();
+            }
         }
         let keep_raw = self.config.keep_raw;
-        let host = self.strings.name(key.host);
-        let instance = self.strings.name(key.instance);
+        let strings = &self.strings;
         let m = self.live.entry(key).or_insert_with(|| {
-            Box::new(Message::new(Some(key.queue_id), host, instance, ctx.time))
+            Box::new(Message::new(
+                Some(key.queue_id),
+                strings.name(key.host),
+                strings.name(key.instance),
+                ctx.time,
+            ))
         });
         if ctx.time < m.first_seen {
             m.first_seen = ctx.time;
@@ -824,12 +1080,20 @@ impl Tracker {
                 text: owned(ctx.raw),
             });
         }
-        m
+        Some(m)
     }
 
     fn delivery(&mut self, ctx: &LineContext<'_>, key: MessageKey, d: &Delivery<'_>) {
-        let agent = owned(ctx.envelope.program.daemon);
-        let m = self.message(key, ctx, Birth::None);
+        let t = &mut self.texts;
+        let agent = t.words.get(ctx.envelope.program.daemon);
+        let dsn = d.dsn.map(|x| t.words.get(x));
+        let relay = d.relay.map(|x| t.peers.get(x));
+        let reply = t.replies.get(d.reply);
+        let to = t.addresses.get(d.to);
+        let orig_to = d.orig_to.map(|x| t.addresses.get(x));
+        let Some(m) = self.message(key, ctx, Birth::None) else {
+            return;
+        };
         let after_removal = m.removed();
         let standing = match (m.expired, m.ending, m.held) {
             (Some(e), _, _) => Some(RecipientStatus::Delivery(e)),
@@ -842,25 +1106,23 @@ impl Tracker {
             time: ctx.time,
             agent,
             status: d.status,
-            dsn: d.dsn.map(owned),
-            relay: d.relay.map(owned),
+            dsn,
+            relay,
             conn_use: d.conn_use,
             delay: d.delay,
             delays: d.delays,
-            reply: owned(d.reply),
-            remote_queue_id: d.queued_as.map(|q| q.as_str().to_string()),
+            reply,
+            remote_queue_id: d.queued_as.map(|q| Text::from(q.as_str())),
             after_removal,
         };
-        let to = owned(d.to);
-        let orig_to = d.orig_to.map(owned);
-        let r = m.recipient_mut(&to, orig_to.as_deref());
+        let r = m.recipient(&to, orig_to.as_ref());
         // The same line twice (a duplicated log) is one attempt.
         if !r.attempts.contains(&attempt) {
             // Attempts in the order they happened. Two delivery agents may log in the same
             // second in either order; `delay=` (time since arrival) tells which came later.
             let order = |a: &Attempt| (a.time, a.delay.map(|d| (d * 1000.0) as i64));
             let at = r.attempts.partition_point(|a| order(a) <= order(&attempt));
-            r.attempts.insert(at, attempt);
+            insert_small(&mut r.attempts, at, attempt);
             let last = r.attempts.last().map(|a| a.status).unwrap_or(d.status);
             // A deferral does not undo what another process logged in the same moment: qmgr's
             // expiry, postsuper's delete, requeue or hold.
@@ -874,14 +1136,7 @@ impl Tracker {
             self.counts.lines_after_removal += 1;
         }
         if let Some(next) = d.forwarded_as {
-            self.link(
-                key,
-                LinkKind::ForwardedAs,
-                MessageKey {
-                    queue_id: next,
-                    ..key
-                },
-            );
+            self.link(key, LinkKind::ForwardedAs, key.with_id(next));
         }
         if let Some(next) = d.queued_as {
             self.reinjection(key, next);
@@ -960,7 +1215,8 @@ impl Tracker {
         }
         let creates = matches!(kind, LinkKind::Notification | LinkKind::ForwardedAs);
         if !self.live.contains_key(&to) {
-            if !creates {
+            // Not for a message handed on early: that would be a second, bogus copy of it.
+            if !creates || self.handed_on.contains_key(&to) {
                 return;
             }
             let time = self
@@ -975,6 +1231,9 @@ impl Tracker {
                 time,
             );
             m.origin = Some(Origin::Internal);
+            if self.live.len() >= self.config.max_in_flight.max(1) {
+                self.relieve_pressure();
+            }
             self.live.insert(to, Box::new(m));
         }
         let back_host = (to.host != from.host).then(|| self.strings.name(from.host));
@@ -1022,25 +1281,26 @@ impl Tracker {
             ctx.time,
         );
         m.origin = Some(Origin::Smtpd);
+        let t = &mut self.texts;
         m.client = verdict
             .client
-            .map(peer)
+            .map(|c| t.peer(c))
             .or_else(|| session.as_ref().and_then(|s| s.client.clone()));
         m.helo = verdict
             .helo
-            .map(owned)
+            .map(|h| t.peers.get(h))
             .or_else(|| session.as_ref().and_then(|s| s.helo.clone()));
         m.connected_at = session.as_ref().and_then(|s| s.connected_at);
         m.tls = session.and_then(|s| s.tls);
         if !ctx.envelope.program.service.is_empty() {
-            m.service = Some(owned(ctx.envelope.program.service));
+            m.service = Some(t.words.get(ctx.envelope.program.service));
         }
-        m.from = verdict.from.map(owned);
-        let rejection = rejection(ctx.time, ctx.envelope.program.daemon, verdict);
-        if let Some(to) = verdict.to {
-            let r = m.recipient_mut(&owned(to), None);
+        let rejection = t.rejection(ctx.time, ctx.envelope.program.daemon, verdict);
+        m.from = rejection.from.clone();
+        if let Some(to) = &rejection.to {
+            let r = m.recipient(to, None);
             r.status = RecipientStatus::Rejected;
-            r.verdict = Some(rejection.clone());
+            r.verdict = Some(Box::new(rejection.clone()));
         }
         m.rejections.push(rejection);
         m.ending = Some(Ending::Rejected);
@@ -1053,30 +1313,7 @@ impl Tracker {
             });
         }
         self.counts.noqueue_rejects += 1;
-        self.ready.push_back(m);
-    }
-}
-
-fn peer(e: Endpoint<'_>) -> Peer {
-    Peer {
-        name: owned(e.name),
-        ip: owned(e.ip),
-        port: e.port.map(owned),
-    }
-}
-
-fn rejection(time: Stamp, daemon: &[u8], v: &Verdict<'_>) -> Rejection {
-    Rejection {
-        time,
-        daemon: owned(daemon),
-        action: owned(v.action),
-        stage: owned(v.stage),
-        code: v.reply.code,
-        dsn: v.reply.dsn.map(owned),
-        reply: owned(v.reply.text),
-        from: v.from.map(owned),
-        to: v.to.map(owned),
-        matched: v.matched.map(owned),
+        self.ready.push_back(Box::new(m));
     }
 }
 
@@ -1091,16 +1328,17 @@ fn apply_verdict(
     m: &mut Message,
     v: &Verdict<'_>,
     rejection: Rejection,
+    helo: Option<Text>,
     daemon: &[u8],
     time: Stamp,
 ) {
     if m.helo.is_none() {
-        m.helo = v.helo.map(owned);
+        m.helo = helo;
     }
     if m.from.is_none() {
-        m.from = v.from.map(owned);
+        m.from = rejection.from.clone();
     }
-    let to = v.to.map(owned);
+    let to = rejection.to.clone();
     let per_recipient = daemon == b"smtpd" && matches!(v.stage, b"RCPT" | b"VRFY");
     let (recipient_status, ending) = match v.action {
         a if is_refusal(a) && per_recipient => (Some(RecipientStatus::Rejected), None),
@@ -1115,10 +1353,10 @@ fn apply_verdict(
         _ => (None, None),
     };
     if let (Some(status), Some(to)) = (recipient_status, to) {
-        let r = m.recipient_mut(&to, None);
+        let r = m.recipient(&to, None);
         if r.attempts.is_empty() {
             r.status = status;
-            r.verdict = Some(rejection.clone());
+            r.verdict = Some(Box::new(rejection.clone()));
         }
     }
     if let Some(ending) = ending {
@@ -1130,5 +1368,5 @@ fn apply_verdict(
             m.ended_at = Some(time);
         }
     }
-    m.rejections.push(rejection);
+    push_small(&mut m.rejections, rejection);
 }

@@ -19,7 +19,7 @@
 
 use crate::correlate::message::Ending;
 use crate::correlate::{
-    Attempt, Link, LinkKind, Message, Origin, Peer, Recipient, RecipientStatus, Rejection,
+    Attempt, Link, LinkKind, Message, Origin, Peer, Recipient, RecipientStatus, Rejection, Text,
 };
 use crate::event::{Delays, DeliveryStatus};
 use crate::input::follow::Position;
@@ -61,44 +61,44 @@ type StampJson = (i64, u32, i32);
 
 #[derive(Serialize, Deserialize)]
 struct PeerJson {
-    name: String,
-    ip: String,
-    port: Option<String>,
+    name: Text,
+    ip: Text,
+    port: Option<Text>,
 }
 
 #[derive(Serialize, Deserialize)]
 struct AttemptJson {
     time: StampJson,
-    agent: String,
+    agent: Text,
     status: String,
-    dsn: Option<String>,
-    relay: Option<String>,
+    dsn: Option<Text>,
+    relay: Option<Text>,
     conn_use: Option<u32>,
     delay: Option<f64>,
     delays: Option<[f64; 4]>,
-    reply: String,
-    remote_queue_id: Option<String>,
+    reply: Text,
+    remote_queue_id: Option<Text>,
     after_removal: bool,
 }
 
 #[derive(Serialize, Deserialize)]
 struct RejectionJson {
     time: StampJson,
-    daemon: String,
-    action: String,
-    stage: String,
+    daemon: Text,
+    action: Text,
+    stage: Text,
     code: Option<u16>,
-    dsn: Option<String>,
-    reply: String,
-    from: Option<String>,
-    to: Option<String>,
-    matched: Option<String>,
+    dsn: Option<Text>,
+    reply: Text,
+    from: Option<Text>,
+    to: Option<Text>,
+    matched: Option<Text>,
 }
 
 #[derive(Serialize, Deserialize)]
 struct RecipientJson {
-    to: String,
-    orig_to: Option<String>,
+    to: Text,
+    orig_to: Option<Text>,
     status: String,
     attempts: Vec<AttemptJson>,
     verdict: Option<RejectionJson>,
@@ -121,19 +121,19 @@ struct MessageJson {
     last_seen: StampJson,
     origin: Option<String>,
     client: Option<PeerJson>,
-    helo: Option<String>,
-    sasl_method: Option<String>,
-    sasl_username: Option<String>,
-    tls: Option<String>,
+    helo: Option<Text>,
+    sasl_method: Option<Text>,
+    sasl_username: Option<Text>,
+    tls: Option<Text>,
     connected_at: Option<StampJson>,
     disconnected_at: Option<StampJson>,
-    session_commands: Option<String>,
-    service: Option<String>,
+    session_commands: Option<Text>,
+    service: Option<Text>,
     uid: Option<u32>,
-    from: Option<String>,
+    from: Option<Text>,
     size: Option<u64>,
     nrcpt: Option<u32>,
-    message_id: Option<String>,
+    message_id: Option<Text>,
     ending: Option<String>,
     ended_at: Option<StampJson>,
     held: bool,
@@ -303,7 +303,7 @@ fn message_json(m: &Message) -> Option<MessageJson> {
                         after_removal: a.after_removal,
                     })
                     .collect(),
-                verdict: r.verdict.as_ref().map(rejection_json),
+                verdict: r.verdict.as_deref().map(rejection_json),
             })
             .collect(),
         links: m
@@ -400,7 +400,7 @@ fn message(j: MessageJson) -> Result<Message, String> {
             orig_to: r.orig_to,
             status,
             attempts,
-            verdict: r.verdict.map(rejection),
+            verdict: r.verdict.map(|v| Box::new(rejection(v))),
         });
     }
     for l in j.links {

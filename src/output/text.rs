@@ -217,7 +217,7 @@ pub fn trace(m: &Message, style: &Style) -> String {
         }
     }
     for v in &m.rejections {
-        if m.recipients.iter().any(|r| r.verdict.as_ref() == Some(v)) {
+        if m.recipients.iter().any(|r| r.verdict.as_deref() == Some(v)) {
             continue;
         }
         let what = match &v.matched {
