@@ -35,6 +35,15 @@ pub trait Sink {
         ControlFlow::Continue(())
     }
     fn message(&mut self, message: Message) -> ControlFlow<()>;
+    /// A finished message, with the tracker's log time when it was handed on (`Tracker::now`).
+    fn message_at(&mut self, message: Message, _now: i64) -> ControlFlow<()> {
+        self.message(message)
+    }
+    /// Called after each line's finished messages were handed on: a sink that holds messages
+    /// back (to print them in order) can see what is still in flight.
+    fn caught_up(&mut self, _tracker: &Tracker) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
 }
 
 /// What was read, and how much of it was understood.
@@ -197,10 +206,11 @@ impl Correlator<'_> {
     }
 
     fn drain(&mut self) -> ControlFlow<()> {
+        let now = self.tracker.now();
         while let Some(m) = self.tracker.next_ready() {
-            self.sink.message(m)?;
+            self.sink.message_at(m, now)?;
         }
-        ControlFlow::Continue(())
+        self.sink.caught_up(&self.tracker)
     }
 
     fn finish(mut self, errors: Vec<InputError>, stopped: bool, sources: &[Source]) -> Outcome {
