@@ -11,6 +11,7 @@
 use crate::correlate::{LineContext, Message, Tracker, TrackerConfig, TrackerCounts};
 use crate::input::{InputError, Source};
 use crate::parse::{LineParser, Parsed};
+use crate::prefilter::{Mark, Selection};
 use crate::text::owned;
 use crate::time::{Clock, Stamp, TimeSettings};
 use serde::Serialize;
@@ -107,7 +108,7 @@ impl SourceParser<'_> {
 }
 
 /// The parsing half of one line: envelope, event, and the timestamp on the source's clock.
-fn parse_line<'a>(
+pub(crate) fn parse_line<'a>(
     parser: &LineParser,
     clock: &mut Clock,
     raw: &'a [u8],
@@ -241,6 +242,50 @@ pub fn run(sources: &[Source], options: &Options, sink: &mut dyn Sink) -> Outcom
     } else {
         run_threaded(sources, options, correlator)
     }
+}
+
+/// Reads only the lines a prefilter selected (`crate::prefilter`), in their order, with the
+/// clock and the tracker's log time moved on where the lines left out move them: the tracker
+/// sees what it would see among all the lines.
+pub fn run_selected(
+    sources: &[Source],
+    options: &Options,
+    selection: Selection,
+    sink: &mut dyn Sink,
+) -> Outcome {
+    let mut correlator = Correlator {
+        tracker: Tracker::new(options.tracker.clone()),
+        stats: LineStats::default(),
+        sink,
+    };
+    let parser = LineParser::new(&options.syslog_names);
+    let now = jiff::Timestamp::now();
+    let mut stopped = false;
+    'sources: for (source, marks) in sources.iter().zip(selection.sources) {
+        let name: Rc<str> = Rc::from(source.name.as_str());
+        let mut clock = Clock::new(&options.time, source.mtime.unwrap_or(now));
+        for mark in marks {
+            let flow = match mark {
+                Mark::Clock { stamp, .. } => {
+                    clock.resolve(stamp);
+                    ControlFlow::Continue(())
+                }
+                Mark::Tick { secs, .. } => {
+                    correlator.tracker.advance_to(secs);
+                    correlator.drain()
+                }
+                Mark::Line { number, raw } => {
+                    let line = parse_line(&parser, &mut clock, &raw, number);
+                    correlator.line(&name, &line)
+                }
+            };
+            if flow.is_break() {
+                stopped = true;
+                break 'sources;
+            }
+        }
+    }
+    correlator.finish(Vec::new(), stopped, sources)
 }
 
 fn run_inline(sources: &[Source], options: &Options, mut correlator: Correlator<'_>) -> Outcome {

@@ -305,8 +305,25 @@ fn run_pipeline(
     ctx: &Context,
     sink: &mut dyn crate::pipeline::Sink,
 ) -> (Outcome, Vec<InputError>) {
+    run_pipeline_for(args, ctx, sink, None)
+}
+
+/// Runs the pipeline over the inputs; given a trace query, over only the lines that can
+/// belong to its answer where the prefilter can tell them (`crate::prefilter`).
+fn run_pipeline_for(
+    args: &InputArgs,
+    ctx: &Context,
+    sink: &mut dyn crate::pipeline::Sink,
+    query: Option<&crate::select::Query>,
+) -> (Outcome, Vec<InputError>) {
     let (sources, mut errors) = sources(args);
-    let mut outcome = crate::pipeline::run(&sources, &ctx.options, sink);
+    let selection = query.and_then(|q| {
+        crate::prefilter::select(&sources, q, &ctx.options.syslog_names, &ctx.options.time)
+    });
+    let mut outcome = match selection {
+        Some(selection) => crate::pipeline::run_selected(&sources, &ctx.options, selection, sink),
+        None => crate::pipeline::run(&sources, &ctx.options, sink),
+    };
     errors.append(&mut outcome.errors);
     // Each input error as one line naming the input (escaped: file names are data too), as
     // soon as the pipeline is done, so that an early end of the output cannot hide them.

@@ -1,7 +1,9 @@
 //! `mailtrail trace QUERY`: the messages a queue ID, Message-ID, address or client names,
 //! with the messages linked to them, told from first line to verdict.
 
-use super::{report_unparsed, run_pipeline, write_out, Context, FilterArgs, Finished, InputArgs};
+use super::{
+    report_unparsed, run_pipeline_for, write_out, Context, FilterArgs, Finished, InputArgs,
+};
 use crate::correlate::{Message, Tracker};
 use crate::output::{json, text};
 use crate::parse::queue_id::QueueId;
@@ -23,6 +25,10 @@ pub struct TraceArgs {
     /// Do not follow linked messages (re-injection, notifications, forwards, requeues).
     #[arg(long)]
     no_follow: bool,
+    /// Parse and correlate every line instead of only those that can belong to the answer
+    /// (slower; the output is the same — a check of the prefilter).
+    #[arg(long)]
+    no_prefilter: bool,
     /// Add each message's original log lines, in order, with FILE:LINE.
     #[arg(long)]
     pub raw: bool,
@@ -273,8 +279,10 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<Finished, super::Failure> {
     let filters = args.filters.filters(&ctx.zone)?;
+    let query = Query::new(&args.query);
+    let prefilter = (!args.no_prefilter).then(|| query.clone());
     let mut tracer = Tracer {
-        query: Query::new(&args.query),
+        query,
         filters,
         follow: !args.no_follow,
         recent: VecDeque::new(),
@@ -297,7 +305,7 @@ pub fn run(
         },
         failed: None,
     };
-    let (outcome, errors) = run_pipeline(&args.input, ctx, &mut tracer);
+    let (outcome, errors) = run_pipeline_for(&args.input, ctx, &mut tracer, prefilter.as_ref());
     if let Some(e) = tracer.failed.take() {
         return Err(e.into());
     }
