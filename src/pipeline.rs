@@ -83,6 +83,8 @@ pub struct Outcome {
     pub stopped: bool,
     /// Names of the sources read.
     pub sources: Vec<String>,
+    /// Only the lines a prefilter selected were read: `stats` counts those.
+    pub prefiltered: bool,
 }
 
 /// One line after parsing, before correlating.
@@ -226,6 +228,7 @@ impl Correlator<'_> {
             errors,
             stopped,
             sources: sources.iter().map(|s| s.name.clone()).collect(),
+            prefiltered: false,
         }
     }
 }
@@ -285,7 +288,10 @@ pub fn run_selected(
             }
         }
     }
-    correlator.finish(Vec::new(), stopped, sources)
+    Outcome {
+        prefiltered: true,
+        ..correlator.finish(Vec::new(), stopped, sources)
+    }
 }
 
 fn run_inline(sources: &[Source], options: &Options, mut correlator: Correlator<'_>) -> Outcome {

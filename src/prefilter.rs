@@ -174,8 +174,15 @@ fn query_needles(query: &Query) -> Option<Vec<Vec<u8>>> {
 /// patterns are searched with SIMD (Teddy), far faster than a case-folding automaton.
 const MAX_VARIANTS: usize = 64;
 
-/// Finds the next of several patterns: SIMD (Teddy) for a few dozen, an automaton beyond.
+/// Finds the next of several patterns: `memmem` for one, SIMD (Teddy) for a few dozen, an
+/// automaton beyond.
 enum Finder {
+    /// Candidates from `prefixes`, kept where one of `needles` stands whole (ignoring case).
+    Verified {
+        prefixes: Box<Finder>,
+        needles: Vec<Vec<u8>>,
+    },
+    One(memchr::memmem::Finder<'static>),
     Packed(aho_corasick::packed::Searcher),
     Automaton(AhoCorasick),
 }
@@ -185,6 +192,25 @@ impl Finder {
     fn find(&self, haystack: &[u8], from: usize) -> Option<usize> {
         let span = from.min(haystack.len())..haystack.len();
         match self {
+            Finder::Verified { prefixes, needles } => {
+                let mut from = span.start;
+                loop {
+                    let at = prefixes.find(haystack, from)?;
+                    let here = haystack.get(at..).unwrap_or_default();
+                    let whole = |n: &Vec<u8>| {
+                        here.get(..n.len())
+                            .is_some_and(|w| w.eq_ignore_ascii_case(n))
+                    };
+                    if needles.iter().any(whole) {
+                        return Some(at);
+                    }
+                    from = at + 1;
+                }
+            }
+            Finder::One(f) => haystack
+                .get(span.start..)
+                .and_then(|h| f.find(h))
+                .map(|i| i + span.start),
             Finder::Packed(s) => s.find_in(haystack, span.into()).map(|m| m.start()),
             Finder::Automaton(a) => a.find(Input::new(haystack).span(span)).map(|m| m.start()),
         }
@@ -195,6 +221,9 @@ impl Finder {
     }
 
     fn new(patterns: Vec<Vec<u8>>, ignore_case: bool) -> Option<Finder> {
+        if let (false, [one]) = (ignore_case, patterns.as_slice()) {
+            return Some(Finder::One(memchr::memmem::Finder::new(one).into_owned()));
+        }
         if !ignore_case && patterns.len() <= MAX_VARIANTS {
             let packed = aho_corasick::packed::Config::new()
                 .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
@@ -220,16 +249,24 @@ fn searcher(needles: &[Vec<u8>], ignore_case: bool) -> Option<Finder> {
     if !ignore_case {
         return Finder::new(needles.to_vec(), false);
     }
+    // Each needle's longest beginning with few enough letters for its case variants to stay
+    // within the budget; a match of a variant is a candidate, checked whole.
+    let letters_each = (MAX_VARIANTS / needles.len().max(1)).max(1).ilog2() as usize;
     let mut variants: Vec<Vec<u8>> = Vec::new();
+    let mut whole = true;
     for needle in needles {
         let letters: Vec<usize> = (0..needle.len())
             .filter(|&i| needle.get(i).is_some_and(u8::is_ascii_alphabetic))
             .collect();
-        if letters.len() > 6 || variants.len() + (1 << letters.len()) > MAX_VARIANTS {
+        let len = letters.get(letters_each).copied().unwrap_or(needle.len());
+        if len < 3 {
             return Finder::new(needles.to_vec(), true);
         }
+        whole &= len == needle.len();
+        let prefix = needle.get(..len).unwrap_or_default().to_ascii_lowercase();
+        let letters: Vec<usize> = letters.into_iter().take_while(|&i| i < len).collect();
         for mask in 0..1usize << letters.len() {
-            let mut v = needle.to_ascii_lowercase();
+            let mut v = prefix.clone();
             for (bit, &i) in letters.iter().enumerate() {
                 if mask & (1 << bit) != 0 {
                     if let Some(b) = v.get_mut(i) {
@@ -240,7 +277,14 @@ fn searcher(needles: &[Vec<u8>], ignore_case: bool) -> Option<Finder> {
             variants.push(v);
         }
     }
-    Finder::new(variants, false)
+    let prefixes = Finder::new(variants, false)?;
+    if whole {
+        return Some(prefixes);
+    }
+    Some(Finder::Verified {
+        prefixes: Box::new(prefixes),
+        needles: needles.to_vec(),
+    })
 }
 
 /// `\n`s in `bytes`.

@@ -339,9 +339,15 @@ fn run_pipeline_for(
 /// Says on stderr how much of the input was not understood, so nothing is lost silently.
 fn report_unparsed(outcome: &Outcome) {
     let s = &outcome.stats;
+    // A prefiltered trace parsed only the lines that could belong to its answer.
+    let which = if outcome.prefiltered {
+        " read for this trace"
+    } else {
+        ""
+    };
     if s.not_understood > 0 {
         warn(&format!(
-            "{} of {} Postfix lines not understood (list them with: mailtrail stats --unparsed)",
+            "{} of {} Postfix lines{which} not understood (list them with: mailtrail stats --unparsed)",
             s.not_understood, s.postfix_lines
         ));
     }
@@ -354,7 +360,7 @@ fn report_unparsed(outcome: &Outcome) {
     }
     if s.malformed > 0 {
         warn(&format!(
-            "{} of {} lines are not syslog lines and were skipped (mailtrail stats counts them)",
+            "{} of {} lines{which} are not syslog lines and were skipped (mailtrail stats counts them)",
             s.malformed, s.lines
         ));
     }
