@@ -21,7 +21,8 @@
 //!
 //! The prefilter gives up (and `trace` reads everything) where it cannot be sure or would not
 //! win: standard input and the journal (one pass only), an input error, a line longer than the
-//! reader keeps, a query too short to search for, or more matching lines than it holds in memory.
+//! reader keeps, a query too short to search for, more matching lines than it holds in memory,
+//! or an answer naming more messages than a prefilter can help with.
 
 use crate::envelope::RawStamp;
 use crate::event::Event;
@@ -66,6 +67,9 @@ const MAX_HIT_BYTES: usize = 32 * 1024 * 1024;
 const MAX_PASSES: usize = 16;
 /// Clock and tick marks kept at most (about one per second of log).
 const MAX_MARKS: usize = 8_000_000;
+/// Queue IDs and processes searched for at most: an answer that names more messages is not
+/// made faster by a prefilter (and each one taken in rebuilds the searcher).
+const MAX_NEEDLES: usize = 512;
 
 /// Why the prefilter gave up.
 #[derive(Debug)]
@@ -334,6 +338,9 @@ impl Search<'_> {
         if ids.is_empty() && sessions.is_empty() {
             return Ok(false);
         }
+        if self.ids.len() + self.sessions.len() > MAX_NEEDLES {
+            return Err(GiveUp);
+        }
         let mut needles: Vec<Vec<u8>> = ids.iter().map(|q| q.as_bytes().to_vec()).collect();
         needles.extend(
             sessions
@@ -349,6 +356,9 @@ impl Search<'_> {
 
     /// A searcher for every queue ID and process taken in so far.
     fn discovered(&self) -> Result<Finder, GiveUp> {
+        if self.ids.len() + self.sessions.len() > MAX_NEEDLES {
+            return Err(GiveUp);
+        }
         let mut needles: Vec<Vec<u8>> = self.ids.iter().map(|q| q.as_bytes().to_vec()).collect();
         needles.extend(self.sessions.values().cloned());
         searcher(&needles, false).ok_or(GiveUp)
