@@ -20,7 +20,8 @@
 //! that only about one line per second of log is.
 //!
 //! The prefilter gives up (and `trace` reads everything) where it cannot be sure or would not
-//! win: standard input and the journal (one pass only), an input error, a line longer than the
+//! win: standard input and the journal (one pass only), an input error, a line that is not a
+//! syslog line (a full read counts and reports them), a line longer than the
 //! reader keeps, a query too short to search for, more matching lines than it holds in memory,
 //! or an answer naming more messages than a prefilter can help with.
 
@@ -418,8 +419,17 @@ impl Search<'_> {
                         .map_or(block.len(), |i| at + i);
                     number += 1;
                     let line = trim_end(block.get(at..end).unwrap_or_default());
-                    if !(understood && !stamp.is_empty() && line.starts_with(&stamp)) {
+                    let same_stamp = understood && !stamp.is_empty() && line.starts_with(&stamp);
+                    if same_stamp && crate::envelope::parse(line).is_none() {
+                        return Err(GiveUp);
+                    }
+                    if !same_stamp {
                         let parsed = self.parser.parse(line);
+                        if matches!(parsed, Parsed::Malformed) {
+                            // Lines that are not syslog lines are counted and reported by a
+                            // full read; the prefilter cannot count those it skips.
+                            return Err(GiveUp);
+                        }
                         if let Parsed::Postfix { envelope, event } = &parsed {
                             let time = clock.resolve(envelope.stamp);
                             let host_at = envelope.host.as_ptr() as usize - line.as_ptr() as usize;
