@@ -420,7 +420,12 @@ impl Search<'_> {
                     number += 1;
                     let line = trim_end(block.get(at..end).unwrap_or_default());
                     let same_stamp = understood && !stamp.is_empty() && line.starts_with(&stamp);
-                    if same_stamp && crate::envelope::parse(line).is_none() {
+                    // A line cut inside its envelope has no `:` after the stamp: it is not a
+                    // syslog line, and a full read counts and reports it.
+                    if same_stamp
+                        && memchr::memchr(b':', line.get(stamp.len()..).unwrap_or_default())
+                            .is_none()
+                    {
                         return Err(GiveUp);
                     }
                     if !same_stamp {
