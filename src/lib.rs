@@ -27,6 +27,7 @@ pub mod metrics;
 pub mod output;
 pub mod parse;
 pub mod pipeline;
+pub mod prefilter;
 pub mod report;
 pub mod select;
 pub mod text;

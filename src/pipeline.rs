@@ -13,6 +13,7 @@ use crate::envelope::StampCache;
 use crate::event::Event;
 use crate::input::{InputError, Source};
 use crate::parse::{LineParser, Parsed};
+use crate::prefilter::{Mark, Selection};
 use crate::text::owned;
 use crate::time::{Clock, Stamp, TimeSettings};
 use serde::Serialize;
@@ -37,6 +38,15 @@ pub trait Sink {
         ControlFlow::Continue(())
     }
     fn message(&mut self, message: Message) -> ControlFlow<()>;
+    /// A finished message, with the tracker's log time when it was handed on (`Tracker::now`).
+    fn message_at(&mut self, message: Message, _now: i64) -> ControlFlow<()> {
+        self.message(message)
+    }
+    /// Called after each line's finished messages were handed on: a sink that holds messages
+    /// back (to print them in order) can see what is still in flight.
+    fn caught_up(&mut self, _tracker: &Tracker) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
 }
 
 /// What was read, and how much of it was understood.
@@ -119,6 +129,8 @@ pub struct Outcome {
     pub stopped: bool,
     /// Names of the sources read.
     pub sources: Vec<String>,
+    /// Only the lines a prefilter selected were read: `stats` counts those.
+    pub prefiltered: bool,
 }
 
 /// One line after parsing, before correlating.
@@ -160,7 +172,7 @@ impl<'p> SourceParser<'p> {
 }
 
 /// The parsing half of one line: envelope, event, and the timestamp on the source's clock.
-fn parse_line<'a>(
+pub(crate) fn parse_line<'a>(
     parser: &LineParser,
     clock: &mut Clock,
     stamps: &mut StampCache,
@@ -261,10 +273,11 @@ impl Correlator<'_> {
     }
 
     fn drain(&mut self) -> ControlFlow<()> {
+        let now = self.tracker.now();
         while let Some(m) = self.tracker.next_ready() {
-            self.sink.message(m)?;
+            self.sink.message_at(m, now)?;
         }
-        ControlFlow::Continue(())
+        self.sink.caught_up(&self.tracker)
     }
 
     fn finish(mut self, errors: Vec<InputError>, stopped: bool, sources: &[Source]) -> Outcome {
@@ -279,6 +292,7 @@ impl Correlator<'_> {
             errors,
             stopped,
             sources: sources.iter().map(|s| s.name.clone()).collect(),
+            prefiltered: false,
         }
     }
 }
@@ -294,6 +308,55 @@ pub fn run(sources: &[Source], options: &Options, sink: &mut dyn Sink) -> Outcom
         run_inline(sources, options, correlator)
     } else {
         run_threaded(sources, options, correlator)
+    }
+}
+
+/// Reads only the lines a prefilter selected (`crate::prefilter`), in their order, with the
+/// clock and the tracker's log time moved on where the lines left out move them: the tracker
+/// sees what it would see among all the lines.
+pub fn run_selected(
+    sources: &[Source],
+    options: &Options,
+    selection: Selection,
+    sink: &mut dyn Sink,
+) -> Outcome {
+    let mut correlator = Correlator {
+        tracker: Tracker::new(options.tracker.clone()),
+        stats: LineStats::default(),
+        sink,
+    };
+    let parser = LineParser::new(&options.syslog_names);
+    let now = jiff::Timestamp::now();
+    let mut stopped = false;
+    'sources: for (source, marks) in sources.iter().zip(selection.sources) {
+        let name: Rc<str> = Rc::from(source.name.as_str());
+        let mut clock = Clock::new(&options.time, source.mtime.unwrap_or(now));
+        // Compares the stamp's bytes, so it is right across the lines left out too.
+        let mut stamps = StampCache::default();
+        for mark in marks {
+            let flow = match mark {
+                Mark::Clock { stamp, .. } => {
+                    clock.resolve(stamp);
+                    ControlFlow::Continue(())
+                }
+                Mark::Tick { secs, .. } => {
+                    correlator.tracker.advance_to(secs);
+                    correlator.drain()
+                }
+                Mark::Line { number, raw } => {
+                    let line = parse_line(&parser, &mut clock, &mut stamps, &raw, number);
+                    correlator.line(&name, &line)
+                }
+            };
+            if flow.is_break() {
+                stopped = true;
+                break 'sources;
+            }
+        }
+    }
+    Outcome {
+        prefiltered: true,
+        ..correlator.finish(Vec::new(), stopped, sources)
     }
 }
 

@@ -26,6 +26,16 @@ impl Query {
         }
     }
 
+    /// The query as Message-IDs are matched against it: trimmed, without `<>`.
+    pub fn message_id_form(&self) -> &str {
+        &self.message_id
+    }
+
+    /// The query in lower case, as addresses are matched against it (ignoring ASCII case).
+    pub fn lower_form(&self) -> &str {
+        &self.lower
+    }
+
     /// Matched against every one of: queue ID, Message-ID, sender, recipients (also the
     /// original recipient), client IP and client name.
     pub fn matches(&self, m: &Message) -> bool {

@@ -1236,7 +1236,6 @@ fn distinct_senders_spread_over_time_stay_bounded() {
 
 /// `trace` of a domain that every message goes to, on a big log.
 #[test]
-#[ignore = "bug: trace keeps every matching message until the input ends, to sort them (300k matches: 906 MB peak RSS, debug build)"]
 fn a_trace_matching_every_message_stays_bounded() {
     if !Path::new("/proc/self/status").exists() {
         return;

@@ -305,8 +305,25 @@ fn run_pipeline(
     ctx: &Context,
     sink: &mut dyn crate::pipeline::Sink,
 ) -> (Outcome, Vec<InputError>) {
+    run_pipeline_for(args, ctx, sink, None)
+}
+
+/// Runs the pipeline over the inputs; given a trace query, over only the lines that can
+/// belong to its answer where the prefilter can tell them (`crate::prefilter`).
+fn run_pipeline_for(
+    args: &InputArgs,
+    ctx: &Context,
+    sink: &mut dyn crate::pipeline::Sink,
+    query: Option<&crate::select::Query>,
+) -> (Outcome, Vec<InputError>) {
     let (sources, mut errors) = sources(args);
-    let mut outcome = crate::pipeline::run(&sources, &ctx.options, sink);
+    let selection = query.and_then(|q| {
+        crate::prefilter::select(&sources, q, &ctx.options.syslog_names, &ctx.options.time)
+    });
+    let mut outcome = match selection {
+        Some(selection) => crate::pipeline::run_selected(&sources, &ctx.options, selection, sink),
+        None => crate::pipeline::run(&sources, &ctx.options, sink),
+    };
     errors.append(&mut outcome.errors);
     // Each input error as one line naming the input (escaped: file names are data too), as
     // soon as the pipeline is done, so that an early end of the output cannot hide them.
@@ -322,9 +339,15 @@ fn run_pipeline(
 /// Says on stderr how much of the input was not understood, so nothing is lost silently.
 fn report_unparsed(outcome: &Outcome) {
     let s = &outcome.stats;
+    // A prefiltered trace parsed only the lines that could belong to its answer.
+    let which = if outcome.prefiltered {
+        " read for this trace"
+    } else {
+        ""
+    };
     if s.not_understood > 0 {
         warn(&format!(
-            "{} of {} Postfix lines not understood (list them with: mailtrail stats --unparsed)",
+            "{} of {} Postfix lines{which} not understood (list them with: mailtrail stats --unparsed)",
             s.not_understood, s.postfix_lines
         ));
     }
@@ -343,7 +366,7 @@ fn report_unparsed(outcome: &Outcome) {
     }
     if s.malformed > 0 {
         warn(&format!(
-            "{} of {} lines are not syslog lines and were skipped (mailtrail stats counts them)",
+            "{} of {} lines{which} are not syslog lines and were skipped (mailtrail stats counts them)",
             s.malformed, s.lines
         ));
     }

@@ -1,15 +1,18 @@
 //! `mailtrail trace QUERY`: the messages a queue ID, Message-ID, address or client names,
 //! with the messages linked to them, told from first line to verdict.
 
-use super::{report_unparsed, run_pipeline, write_out, Context, FilterArgs, Finished, InputArgs};
-use crate::correlate::Message;
+use super::{
+    report_unparsed, run_pipeline_for, write_out, Context, FilterArgs, Finished, InputArgs,
+};
+use crate::correlate::{Message, Tracker};
 use crate::output::{json, text};
 use crate::parse::queue_id::QueueId;
 use crate::pipeline::Sink;
 use crate::select::{Filters, Query};
+use crate::time::Stamp;
 use clap::Args;
-use std::collections::{HashMap, VecDeque};
-use std::io::Write;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::io::{self, Write};
 use std::ops::ControlFlow;
 use std::rc::Rc;
 
@@ -22,6 +25,10 @@ pub struct TraceArgs {
     /// Do not follow linked messages (re-injection, notifications, forwards, requeues).
     #[arg(long)]
     no_follow: bool,
+    /// Parse and correlate every line instead of only those that can belong to the answer
+    /// (slower; the output is the same — a check of the prefilter).
+    #[arg(long)]
+    no_prefilter: bool,
     /// Add each message's original log lines, in order, with FILE:LINE.
     #[arg(long)]
     pub raw: bool,
@@ -40,25 +47,81 @@ pub struct TraceArgs {
     input: InputArgs,
 }
 
-/// How long (log time) messages that did not match are remembered, in case a matching
-/// message links to them later.
-const RECENT_SECS: i64 = 2 * crate::correlate::tracker::DEFAULT_LINGER_SECS;
+/// How long (log time, by the tracker's clock) messages that did not match are remembered, in
+/// case a matching message links to them later. They reach us a linger after their end.
+const RECENT_SECS: i64 = 3 * crate::correlate::tracker::DEFAULT_LINGER_SECS;
 /// And at most how many.
 const RECENT_MAX: usize = 200_000;
+/// Link targets waited for, at most (the oldest are given up first).
+const WANTED_MAX: usize = 100_000;
+/// How far back (log time) a line may be logged before the latest one: a message that starts
+/// later than this behind the log's clock could sort before messages already printed.
+const SKEW_SECS: i64 = crate::correlate::tracker::DEFAULT_LINGER_SECS;
+/// Found messages held before the first look at what may still sort before them.
+const CHECK_EVERY: usize = 1024;
 
 type Key = (Rc<str>, QueueId);
+/// Where a message prints: by first line, host and queue ID; the last part keeps equal ones
+/// in the order they were found.
+type Place = (Stamp, Rc<str>, Option<QueueId>, u64);
 
-struct Tracer {
+/// Writes found messages in the chosen format, separated as the format wants.
+struct Printer<'a> {
+    out: &'a mut dyn Write,
+    ctx: &'a Context,
+    json: bool,
+    raw: bool,
+    explainer: Option<super::explain::TraceExplainer>,
+    printed: usize,
+}
+
+impl Printer<'_> {
+    fn print(&mut self, m: &Message) -> io::Result<()> {
+        let first = self.printed == 0;
+        self.printed += 1;
+        if let Some(x) = &self.explainer {
+            let text = match self.json {
+                true => x.json(m, self.raw) + "\n",
+                false if !first => "\n".to_string() + &x.text(m, &self.ctx.style, self.raw),
+                false => x.text(m, &self.ctx.style, self.raw),
+            };
+            write_out(self.out, &text)
+        } else if self.json {
+            write_out(self.out, &(json::message(m) + "\n"))
+        } else {
+            if !first {
+                write_out(self.out, "\n")?;
+            }
+            write_out(self.out, &text::trace(m, &self.ctx.style))
+        }
+    }
+}
+
+/// Picks the messages to show and prints them in order of first sighting as soon as nothing
+/// still to come can sort before them, so that memory does not grow with the answer.
+struct Tracer<'a> {
     query: Query,
     filters: Filters,
     follow: bool,
+    /// Messages that did not match but link to others, in case a match links back later.
     recent: VecDeque<Message>,
     /// Link targets not seen yet, with the queue ID that named them.
     wanted: HashMap<Key, QueueId>,
-    found: Vec<Message>,
+    wanted_order: VecDeque<Key>,
+    /// Found messages not printed yet.
+    held: BTreeMap<Place, Message>,
+    found: u64,
+    /// The place of the last message printed.
+    last_printed: Option<(Stamp, Rc<str>, Option<QueueId>)>,
+    /// Held messages at which to look again at what may still sort before them.
+    next_check: usize,
+    /// The tracker's log time when the current message was handed on.
+    now: i64,
+    printer: Printer<'a>,
+    failed: Option<io::Error>,
 }
 
-impl Tracer {
+impl Tracer<'_> {
     /// Keeps a message, and pulls in (or waits for) the messages it links to.
     fn take(&mut self, m: Message) {
         let own = m.queue_id;
@@ -71,34 +134,82 @@ impl Tracer {
                 .collect(),
             _ => Vec::new(),
         };
-        self.found.push(m);
+        self.hold(m);
         let Some(own) = own else { return };
+        let horizon = self.now.saturating_sub(RECENT_SECS);
         for key in links {
             let linked_back = |c: &Message| c.links.iter().any(|l| l.queue_id == own);
-            match self
-                .recent
-                .iter()
-                .position(|c| c.queue_id == Some(key.1) && c.host == key.0 && linked_back(c))
-            {
+            match self.recent.iter().position(|c| {
+                c.queue_id == Some(key.1)
+                    && c.host == key.0
+                    && c.last_seen.secs >= horizon
+                    && linked_back(c)
+            }) {
                 Some(pos) => {
                     if let Some(c) = self.recent.remove(pos) {
                         self.take(c);
                     }
                 }
                 None => {
+                    self.wanted_order.push_back(key.clone());
                     self.wanted.insert(key, own);
+                    while self.wanted.len() > WANTED_MAX {
+                        match self.wanted_order.pop_front() {
+                            Some(old) => {
+                                self.wanted.remove(&old);
+                            }
+                            None => break,
+                        }
+                    }
                 }
             }
         }
     }
 
+    /// A found message waits for its turn. The same message can be reached twice (matched,
+    /// and linked from another match): it is printed once.
+    fn hold(&mut self, m: Message) {
+        let (first_seen, host, queue_id) = (m.first_seen, m.host.clone(), m.queue_id);
+        if queue_id.is_some() {
+            let printed = self
+                .last_printed
+                .as_ref()
+                .is_some_and(|(t, h, q)| *t == first_seen && *h == host && *q == queue_id);
+            let from = (first_seen, host.clone(), queue_id, 0);
+            let to = (first_seen, host.clone(), queue_id, u64::MAX);
+            if printed || self.held.range(from..=to).next().is_some() {
+                return;
+            }
+        }
+        self.found += 1;
+        self.held
+            .insert((first_seen, host, queue_id, self.found), m);
+    }
+
+    /// Prints the held messages that sort before `before` (all of them with `None`).
+    fn release(&mut self, before: Option<Stamp>) -> io::Result<()> {
+        while let Some(entry) = self.held.first_entry() {
+            if before.is_some_and(|b| entry.key().0 >= b) {
+                break;
+            }
+            let ((t, host, q, _), m) = entry.remove_entry();
+            self.printer.print(&m)?;
+            self.last_printed = Some((t, host, q));
+        }
+        Ok(())
+    }
+
     fn remember(&mut self, m: Message) {
-        let newest = m.last_seen.secs;
+        // Only a message with links can be pulled in by another.
+        if m.links.is_empty() {
+            return;
+        }
         self.recent.push_back(m);
+        let horizon = self.now.saturating_sub(RECENT_SECS);
         while self
             .recent
             .front()
-            .is_some_and(|f| f.last_seen.secs < newest - RECENT_SECS)
+            .is_some_and(|f| f.last_seen.secs < horizon)
             || self.recent.len() > RECENT_MAX
         {
             self.recent.pop_front();
@@ -106,8 +217,16 @@ impl Tracer {
     }
 }
 
-impl Sink for Tracer {
+impl Sink for Tracer<'_> {
+    fn message_at(&mut self, m: Message, now: i64) -> ControlFlow<()> {
+        self.now = now;
+        self.message(m)
+    }
+
     fn message(&mut self, m: Message) -> ControlFlow<()> {
+        if self.failed.is_some() {
+            return ControlFlow::Break(());
+        }
         if self.query.matches(&m) && self.filters.matches(&m) {
             self.take(m);
             return ControlFlow::Continue(());
@@ -127,6 +246,31 @@ impl Sink for Tracer {
         }
         ControlFlow::Continue(())
     }
+
+    fn caught_up(&mut self, tracker: &Tracker) -> ControlFlow<()> {
+        if self.held.len() < self.next_check {
+            return ControlFlow::Continue(());
+        }
+        // What may still be found sorts no earlier than the oldest message in flight, the
+        // oldest one remembered, or a line logged a little behind the latest.
+        let mut before = Stamp {
+            secs: tracker.now().saturating_sub(SKEW_SECS),
+            ..Stamp::default()
+        };
+        let in_flight = tracker.oldest_in_flight();
+        let remembered = self.recent.iter().map(|m| m.first_seen).min();
+        for t in [in_flight, remembered].into_iter().flatten() {
+            before = before.min(t);
+        }
+        if let Err(e) = self.release(Some(before)) {
+            self.failed = Some(e);
+            return ControlFlow::Break(());
+        }
+        // Looking costs a scan of what is in flight: look again after as many more.
+        self.next_check =
+            self.held.len() + CHECK_EVERY.max((tracker.in_flight() + self.recent.len()) / 2);
+        ControlFlow::Continue(())
+    }
 }
 
 pub fn run(
@@ -135,49 +279,40 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<Finished, super::Failure> {
     let filters = args.filters.filters(&ctx.zone)?;
+    let query = Query::new(&args.query);
+    let prefilter = (!args.no_prefilter).then(|| query.clone());
     let mut tracer = Tracer {
-        query: Query::new(&args.query),
+        query,
         filters,
         follow: !args.no_follow,
         recent: VecDeque::new(),
         wanted: HashMap::new(),
-        found: Vec::new(),
+        wanted_order: VecDeque::new(),
+        held: BTreeMap::new(),
+        found: 0,
+        last_printed: None,
+        next_check: CHECK_EVERY,
+        now: i64::MIN,
+        printer: Printer {
+            out,
+            ctx,
+            json: args.json,
+            raw: args.raw,
+            explainer: args
+                .explain
+                .then(|| super::explain::TraceExplainer::new(&args.lang, ctx)),
+            printed: 0,
+        },
+        failed: None,
     };
-    let (outcome, errors) = run_pipeline(&args.input, ctx, &mut tracer);
-    let mut found = tracer.found;
-    // The same message can be reached twice (matched, and linked from another match).
-    found.sort_by(|a, b| {
-        (a.first_seen, &a.host, a.queue_id).cmp(&(b.first_seen, &b.host, b.queue_id))
-    });
-    found.dedup_by(|a, b| {
-        a.queue_id.is_some()
-            && a.queue_id == b.queue_id
-            && a.host == b.host
-            && a.first_seen == b.first_seen
-    });
-    let explainer = args
-        .explain
-        .then(|| super::explain::TraceExplainer::new(&args.lang, ctx));
-    for (i, m) in found.iter().enumerate() {
-        if let Some(x) = &explainer {
-            let text = match args.json {
-                true => x.json(m, args.raw) + "\n",
-                false if i > 0 => "\n".to_string() + &x.text(m, &ctx.style, args.raw),
-                false => x.text(m, &ctx.style, args.raw),
-            };
-            write_out(out, &text)?;
-        } else if args.json {
-            write_out(out, &(json::message(m) + "\n"))?;
-        } else {
-            if i > 0 {
-                write_out(out, "\n")?;
-            }
-            write_out(out, &text::trace(m, &ctx.style))?;
-        }
+    let (outcome, errors) = run_pipeline_for(&args.input, ctx, &mut tracer, prefilter.as_ref());
+    if let Some(e) = tracer.failed.take() {
+        return Err(e.into());
     }
+    tracer.release(None)?;
     report_unparsed(&outcome);
     Ok(Finished {
-        matched: !found.is_empty(),
+        matched: tracer.printer.printed > 0,
         errors,
     })
 }

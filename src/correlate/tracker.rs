@@ -374,6 +374,16 @@ impl Tracker {
         self.live.len()
     }
 
+    /// Log time reached: the latest time of an understood line (`i64::MIN` before any).
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    /// The earliest first line among the messages in flight or lingering (a scan of them all).
+    pub fn oldest_in_flight(&self) -> Option<Stamp> {
+        self.live.values().map(|m| m.first_seen).min()
+    }
+
     /// Drops the messages in flight with no line for `max_age_secs` of log time, and the smtpd
     /// sessions opened that long ago, so that a follower that never ends keeps its memory
     /// bounded. The messages dropped are counted (`dropped_in_flight`); returns how many.

@@ -137,6 +137,50 @@ impl LineReader {
         Ok(Some(self.buf.get(from..to).unwrap_or_default()))
     }
 
+    /// The next run of whole lines as they stand in the input, each with its `\n` (the last
+    /// line of the input may lack it), for a consumer that searches many lines at once.
+    /// `None` at the end of the input; a read error as `next_line` reports it, after the
+    /// whole lines before it. A line longer than `MAX_LINE` is an error here (`next_line` cuts
+    /// it instead). Not to be mixed with `next_line` on one reader, which counts lines.
+    pub fn next_block(&mut self) -> Result<Option<&[u8]>, InputError> {
+        loop {
+            let pending = self.buf.get(self.start..self.end).unwrap_or_default();
+            if let Some(last) = memchr::memrchr(b'\n', pending) {
+                let from = self.start;
+                self.start += last + 1;
+                self.scanned = self.start;
+                return Ok(Some(self.buf.get(from..self.start).unwrap_or_default()));
+            }
+            if self.end - self.start >= MAX_LINE {
+                return Err(InputError {
+                    name: self.name.clone(),
+                    offset: Some(self.offset),
+                    message: format!("a line longer than {MAX_LINE} bytes"),
+                });
+            }
+            match std::mem::replace(&mut self.state, State::Done) {
+                State::Reading => {
+                    self.state = State::Reading;
+                    self.fill();
+                }
+                State::Eof if self.start < self.end => {
+                    let from = self.start;
+                    self.start = self.end;
+                    return Ok(Some(self.buf.get(from..self.end).unwrap_or_default()));
+                }
+                State::Eof | State::Done => return Ok(None),
+                State::Failed(err) => {
+                    self.start = self.end;
+                    return Err(InputError {
+                        name: self.name.clone(),
+                        offset: Some(self.offset),
+                        message: super::io_message(&err),
+                    });
+                }
+            }
+        }
+    }
+
     /// 1-based number of the line last returned (0 before the first).
     pub fn line_number(&self) -> u64 {
         self.line
