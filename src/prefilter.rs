@@ -27,7 +27,7 @@
 
 use crate::envelope::RawStamp;
 use crate::event::Event;
-use crate::input::{Source, SourceKind};
+use crate::input::{line_end, Source, SourceKind};
 use crate::parse::queue_id::QueueId;
 use crate::parse::{LineParser, Parsed};
 use crate::select::Query;
@@ -305,11 +305,6 @@ fn line_around(block: &[u8], at: usize) -> (usize, usize) {
     (start, end)
 }
 
-/// A line without its `\r\n` or `\n`, as the line reader hands it out.
-fn trim_end(line: &[u8]) -> &[u8] {
-    line.strip_suffix(b"\r").unwrap_or(line)
-}
-
 impl Search<'_> {
     fn run(&mut self) -> Result<(), GiveUp> {
         // The first pass takes in needles as it finds them and searches on for them from
@@ -418,7 +413,7 @@ impl Search<'_> {
                     let end = memchr::memchr(b'\n', block.get(at..).unwrap_or_default())
                         .map_or(block.len(), |i| at + i);
                     number += 1;
-                    let line = trim_end(block.get(at..end).unwrap_or_default());
+                    let line = block.get(at..line_end(block, at, end)).unwrap_or_default();
                     let same_stamp = understood && !stamp.is_empty() && line.starts_with(&stamp);
                     // A line cut inside its envelope has no `:` after the stamp: it is not a
                     // syslog line, and a full read counts and reports it.
@@ -503,7 +498,9 @@ impl Search<'_> {
                     let (start, end) = line_around(block, m);
                     lines += newlines(block.get(counted..start).unwrap_or_default());
                     counted = start;
-                    let line = trim_end(block.get(start..end).unwrap_or_default());
+                    let line = block
+                        .get(start..line_end(block, start, end))
+                        .unwrap_or_default();
                     self.add_hit((index, lines + 1), line)?;
                     from = (end + 1).min(block.len());
                 }

@@ -212,12 +212,9 @@ impl Reading {
     fn take_line(&mut self) -> Option<(usize, usize)> {
         let at = memchr::memchr(b'\n', self.pending.get(self.used..).unwrap_or_default())?;
         let from = self.used;
-        let mut to = from + at;
-        self.used = to + 1;
-        if to > from && self.pending.get(to - 1) == Some(&b'\r') {
-            to -= 1;
-        }
-        Some((from, to))
+        let newline = from + at;
+        self.used = newline + 1;
+        Some((from, super::lines::line_end(&self.pending, from, newline)))
     }
 
     /// An unfinished last line, handed out when the file is left for good.

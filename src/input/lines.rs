@@ -23,6 +23,16 @@ enum State {
     Done,
 }
 
+/// Where the line `buf[from..newline]` ends without the `\r` of a `\r\n`: every reader hands
+/// out lines the same way.
+pub(crate) fn line_end(buf: &[u8], from: usize, newline: usize) -> usize {
+    if newline > from && buf.get(newline - 1) == Some(&b'\r') {
+        newline - 1
+    } else {
+        newline
+    }
+}
+
 /// Streams lines as bytes, without the trailing `"\n"` or `"\r\n"`.
 ///
 /// Reads in large blocks into one buffer that is reused (and grown for a line
@@ -99,10 +109,7 @@ impl LineReader {
             if let Some(at) = newline_at.filter(|_| !self.skipping) {
                 let newline = self.scanned + at;
                 let from = self.start;
-                let mut to = newline;
-                if to > from && self.buf.get(to - 1) == Some(&b'\r') {
-                    to -= 1;
-                }
+                let to = line_end(&self.buf, from, newline);
                 self.start = newline + 1;
                 self.scanned = self.start;
                 break (from, to);
@@ -124,11 +131,7 @@ impl LineReader {
                 State::Failed(err) => {
                     // The incomplete line before the error is dropped.
                     self.start = self.end;
-                    return Err(InputError {
-                        name: self.name.clone(),
-                        offset: Some(self.offset),
-                        message: super::io_message(&err),
-                    });
+                    return Err(self.error(super::io_message(&err)));
                 }
                 State::Done => return Ok(None),
             }
@@ -152,11 +155,7 @@ impl LineReader {
                 return Ok(Some(self.buf.get(from..self.start).unwrap_or_default()));
             }
             if self.end - self.start >= MAX_LINE {
-                return Err(InputError {
-                    name: self.name.clone(),
-                    offset: Some(self.offset),
-                    message: format!("a line longer than {MAX_LINE} bytes"),
-                });
+                return Err(self.error(format!("a line longer than {MAX_LINE} bytes")));
             }
             match std::mem::replace(&mut self.state, State::Done) {
                 State::Reading => {
@@ -171,13 +170,18 @@ impl LineReader {
                 State::Eof | State::Done => return Ok(None),
                 State::Failed(err) => {
                     self.start = self.end;
-                    return Err(InputError {
-                        name: self.name.clone(),
-                        offset: Some(self.offset),
-                        message: super::io_message(&err),
-                    });
+                    return Err(self.error(super::io_message(&err)));
                 }
             }
+        }
+    }
+
+    /// An error at the reader's current offset in its input.
+    fn error(&self, message: String) -> InputError {
+        InputError {
+            name: self.name.clone(),
+            offset: Some(self.offset),
+            message,
         }
     }
 

@@ -18,6 +18,7 @@ mod lines;
 mod rotation;
 mod source;
 
+pub(crate) use lines::line_end;
 pub use lines::LineReader;
 pub use rotation::order_rotated;
 pub use source::{default_sources, sources_from_args};
