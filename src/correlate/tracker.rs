@@ -6,6 +6,7 @@
 //! of order: a delivery line may follow `removed`, a notification's own lines may precede the
 //! `bounce` line that names it. A queue ID seen again after its life ended starts a new message.
 
+use super::inline::InlineList;
 use super::message::{
     insert_small, push_small, Attempt, Ending, Link, LinkKind, Message, Origin, Peer, RawLine,
     RecipientStatus, Rejection,
@@ -150,8 +151,9 @@ struct Session {
     /// The seed document's `sender=<…>` / `recipient=<…>` illustration lines.
     sender: Option<Text>,
     recipients: Vec<Text>,
-    /// Messages accepted in this session, told the command counts at disconnect.
-    messages: Vec<MessageKey>,
+    /// Messages accepted in this session, told the command counts at disconnect: one in
+    /// nearly every session.
+    messages: InlineList<MessageKey, 1>,
 }
 
 /// Why a line would start a new life of a queue ID.
@@ -334,7 +336,7 @@ pub struct Tracker {
     pending_order: VecDeque<(i64, QueueId)>,
     /// Messages received by smtpd within the last linger window, by queue ID: where the ID of
     /// a `queued as` reply may live (a content filter's re-injection, a relay in the input).
-    births: HashMap<QueueId, Vec<MessageKey>>,
+    births: HashMap<QueueId, InlineList<MessageKey, 1>>,
     birth_order: VecDeque<(i64, MessageKey)>,
     /// Boxed as in `live`: handing a message on moves a pointer, and a whole input's worth of
     /// messages at its end is not copied out of their boxes all at once.
@@ -525,8 +527,8 @@ impl Tracker {
                 let key = self.session_key(ctx, host);
                 if let Some(session) = self.sessions.remove(&key) {
                     let counts = self.texts.peers.get(counts);
-                    for k in session.messages {
-                        if let Some(m) = self.live.get_mut(&k) {
+                    for k in session.messages.iter() {
+                        if let Some(m) = self.live.get_mut(k) {
                             m.disconnected_at = Some(ctx.time);
                             m.session_commands = Some(counts.clone());
                         }
@@ -1160,25 +1162,31 @@ impl Tracker {
         let now = self.now;
         // The same host and instance first (a content filter), then the others (a relay whose
         // log is in the input): only the messages smtpd received under that ID lately.
-        let mut candidates = self.births.get(&next).cloned().unwrap_or_default();
-        candidates.sort_by_key(|k| {
-            (
-                k.host != from.host,
-                k.instance != from.instance,
-                k.host,
-                k.instance,
-            )
-        });
-        let found = candidates.into_iter().find(|k| {
-            *k != from
-                && self.live.get(k).is_some_and(|m| {
-                    m.origin == Some(Origin::Smtpd)
-                        && (m.first_seen.secs - now).abs() <= window
-                        && !m.links.iter().any(|l| {
-                            l.kind == LinkKind::ReinjectedFrom && l.queue_id != from.queue_id
-                        })
-                })
-        });
+        // The candidates are distinct keys of one queue ID: their (host, instance) differ, so
+        // the least of those that qualify is the first of them in this order.
+        let found = self
+            .births
+            .get(&next)
+            .into_iter()
+            .flat_map(|keys| keys.iter().copied())
+            .filter(|k| {
+                *k != from
+                    && self.live.get(k).is_some_and(|m| {
+                        m.origin == Some(Origin::Smtpd)
+                            && (m.first_seen.secs - now).abs() <= window
+                            && !m.links.iter().any(|l| {
+                                l.kind == LinkKind::ReinjectedFrom && l.queue_id != from.queue_id
+                            })
+                    })
+            })
+            .min_by_key(|k| {
+                (
+                    k.host != from.host,
+                    k.instance != from.instance,
+                    k.host,
+                    k.instance,
+                )
+            });
         match found {
             Some(target) => self.link(from, LinkKind::ReinjectedAs, target),
             None => {
