@@ -341,6 +341,9 @@ pub struct Tracker {
     /// Boxed as in `live`: handing a message on moves a pointer, and a whole input's worth of
     /// messages at its end is not copied out of their boxes all at once.
     ready: VecDeque<Box<Message>>,
+    /// The line being taken in: its message's key and the line's hash, which `message` records
+    /// in the message it finds (every event with a queue ID asks for its message there).
+    line: Option<(MessageKey, u64)>,
     now: i64,
     counts: TrackerCounts,
 }
@@ -362,6 +365,7 @@ impl Tracker {
             births: HashMap::default(),
             birth_order: VecDeque::new(),
             ready: VecDeque::new(),
+            line: None,
             now: i64::MIN,
             counts: TrackerCounts::default(),
         }
@@ -475,8 +479,8 @@ impl Tracker {
             .queue_id()
             .map(|queue_id| MessageKey::new(host, instance, queue_id));
         // The very same line (time and all) twice for one message is one line.
-        let line_hash = own.map(|key| (key, rustc_hash::FxBuildHasher.hash_one(ctx.raw)));
-        if let Some((key, hash)) = line_hash {
+        self.line = own.map(|key| (key, rustc_hash::FxBuildHasher.hash_one(ctx.raw)));
+        if let Some((key, hash)) = self.line {
             if self
                 .live
                 .get(&key)
@@ -487,12 +491,6 @@ impl Tracker {
             }
         }
         self.observe_event(ctx, event, host, instance, own);
-        if let Some((key, hash)) = line_hash {
-            if let Some(m) = self.live.get_mut(&key) {
-                // A plain push: four hashes take the smallest allocation there is anyway.
-                m.line_hashes.push(hash);
-            }
-        }
     }
 
     fn observe_event(
@@ -1084,6 +1082,12 @@ impl Tracker {
         }
         if ctx.time > m.last_seen {
             m.last_seen = ctx.time;
+        }
+        if let Some((line_key, hash)) = self.line {
+            if line_key == key {
+                m.line_hashes.push(hash);
+                self.line = None;
+            }
         }
         if keep_raw {
             m.raw.push(RawLine {
