@@ -65,13 +65,39 @@ impl<T: Copy + PartialEq, const N: usize> InlineList<T, N> {
 
     /// Keeps the items `keep` says yes to, in their order.
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
-        let mut kept = InlineList::default();
-        for &x in self.iter() {
-            if keep(&x) {
-                kept.push(x);
+        let mut kept = 0;
+        for i in 0..self.len {
+            if let Some(item) = self.get(i) {
+                if keep(&item) {
+                    self.set(kept, item);
+                    kept += 1;
+                }
             }
         }
-        *self = kept;
+        self.len = kept;
+        self.more.truncate(kept.saturating_sub(N));
+    }
+
+    fn get(&self, i: usize) -> Option<T> {
+        match i.checked_sub(N) {
+            None => self
+                .inline
+                .as_ref()
+                .and_then(|inline| inline.get(i))
+                .copied(),
+            Some(j) => self.more.get(j).copied(),
+        }
+    }
+
+    /// Overwrites the item at `i` (below the length).
+    fn set(&mut self, i: usize, item: T) {
+        let slot = match i.checked_sub(N) {
+            None => self.inline.as_mut().and_then(|inline| inline.get_mut(i)),
+            Some(j) => self.more.get_mut(j),
+        };
+        if let Some(slot) = slot {
+            *slot = item;
+        }
     }
 }
 
