@@ -11,7 +11,7 @@ use super::message::{
     insert_small, push_small, Attempt, Ending, Link, LinkKind, Message, Origin, Peer, RawLine,
     RecipientStatus, Rejection,
 };
-use super::text::{Strings, Text};
+use super::text::{same_bytes, Strings, Text};
 use crate::envelope::Envelope;
 use crate::event::{Delivery, DeliveryStatus, Event, QueueAction, Verdict};
 use crate::parse::bytes::Endpoint;
@@ -195,7 +195,7 @@ impl Interner {
     fn id(&mut self, bytes: &[u8]) -> u32 {
         // Most lines repeat the previous line's host, syslog name and tag.
         for &(len, id) in &self.recent {
-            if len == bytes.len() && self.bytes_of(id) == bytes {
+            if len == bytes.len() && same_bytes(self.bytes_of(id), bytes) {
                 return id;
             }
         }
@@ -837,7 +837,7 @@ impl Tracker {
     /// two comparisons with the previous line's instead of two interner lookups.
     fn origin_ids(&mut self, host: &[u8], syslog_name: &[u8]) -> (u32, u32) {
         let last = &mut self.last_origin;
-        if last.host == host && last.syslog_name == syslog_name {
+        if same_bytes(&last.host, host) && same_bytes(&last.syslog_name, syslog_name) {
             return last.ids;
         }
         let ids = (self.strings.id(host), self.strings.id(syslog_name));
