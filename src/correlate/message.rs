@@ -1,6 +1,7 @@
 //! The correlated message: one life of a queue ID on one host and instance, from its first
 //! sighting (`client=`, `uid=`) to `removed`, with every recipient's delivery attempts.
 
+use super::inline::InlineList;
 pub use super::text::Text;
 use crate::event::{Delays, DeliveryStatus};
 use crate::parse::queue_id::QueueId;
@@ -330,8 +331,12 @@ pub struct Message {
     pub raw: Vec<RawLine>,
     /// Hashes of the lines taken in, so that a line logged twice (overlapping files, a
     /// duplicated log) counts once.
-    pub(crate) line_hashes: Vec<u64>,
+    pub(crate) line_hashes: LineHashes,
 }
+
+/// A message's line hashes: eight in place cover nearly every message (a message with one
+/// recipient has five lines or so), so that most messages need no allocation for them.
+pub(crate) type LineHashes = InlineList<u64, 8>;
 
 impl Message {
     pub fn new(
@@ -371,7 +376,7 @@ impl Message {
             rejections: Vec::new(),
             problems: Vec::new(),
             raw: Vec::new(),
-            line_hashes: Vec::new(),
+            line_hashes: LineHashes::default(),
         }
     }
 
@@ -487,7 +492,7 @@ impl Message {
 }
 
 /// Pushes onto a list that is short in nearly every message (recipients, attempts, links,
-/// rejections, line hashes): the capacity doubles from one instead of jumping to four, so
+/// rejections): the capacity doubles from one instead of jumping to four, so
 /// that a message in flight does not carry room for three more of each.
 pub(crate) fn push_small<T>(v: &mut Vec<T>, item: T) {
     insert_small(v, v.len(), item);

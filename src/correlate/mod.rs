@@ -2,6 +2,7 @@
 //!
 //! `message` is the model every consumer reads; `tracker` builds it from the event stream.
 
+mod inline;
 pub mod message;
 pub mod text;
 pub mod tracker;

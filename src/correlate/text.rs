@@ -141,7 +141,15 @@ impl PartialEq<Text> for String {
 pub(crate) struct Strings {
     set: HashSet<Entry>,
     cap: usize,
+    /// The texts handed out last: most lines repeat a recent value (the same agent, DSN,
+    /// relay, client), and comparing a few lengths, and the bytes of one of the same length,
+    /// costs less than hashing the bytes and probing the table.
+    recent: [Text; RECENT],
+    next_recent: usize,
 }
+
+/// How many of the texts handed out last a table compares before it looks up.
+const RECENT: usize = 4;
 
 /// A table entry: its text, hashed and compared as bytes.
 #[derive(Debug, PartialEq, Eq)]
@@ -164,23 +172,50 @@ impl Strings {
         Strings {
             set: HashSet::default(),
             cap: cap.max(1),
+            recent: Default::default(),
+            next_recent: 0,
         }
     }
 
     pub(crate) fn get(&mut self, bytes: &[u8]) -> Text {
-        if let Some(e) = self.set.get(bytes) {
-            return e.0.clone();
+        if let Some(t) = self.recent(bytes) {
+            return t;
         }
-        // Bytes that are not UTF-8 are kept in their escaped form, under which they are
-        // not found again: each such string is a text of its own, which is rare and harmless.
-        self.insert(Text::from_bytes(bytes))
+        let t = match self.set.get(bytes) {
+            Some(e) => e.0.clone(),
+            // Bytes that are not UTF-8 are kept in their escaped form, under which they are
+            // not found again: each such string is a text of its own, rare and harmless.
+            None => self.insert(Text::from_bytes(bytes)),
+        };
+        self.remember(&t);
+        t
     }
 
     pub(crate) fn get_str(&mut self, s: &str) -> Text {
-        match self.set.get(s.as_bytes()) {
+        if let Some(t) = self.recent(s.as_bytes()) {
+            return t;
+        }
+        let t = match self.set.get(s.as_bytes()) {
             Some(e) => e.0.clone(),
             None => self.insert(Text::from(s)),
+        };
+        self.remember(&t);
+        t
+    }
+
+    /// One of the texts handed out last, if it has these very bytes.
+    fn recent(&self, bytes: &[u8]) -> Option<Text> {
+        self.recent
+            .iter()
+            .find(|t| same_bytes(t.as_bytes(), bytes))
+            .cloned()
+    }
+
+    fn remember(&mut self, t: &Text) {
+        if let Some(slot) = self.recent.get_mut(self.next_recent) {
+            *slot = t.clone();
         }
+        self.next_recent = (self.next_recent + 1) % RECENT;
     }
 
     fn insert(&mut self, t: Text) -> Text {
@@ -190,6 +225,48 @@ impl Strings {
         self.set.insert(Entry(t.clone()));
         t
     }
+}
+
+/// Whether two byte strings are equal. The strings compared for each line (hosts, syslog
+/// names, agents, relays, addresses) are short: eight bytes at a time in place cost less than
+/// a call to `memcmp` each.
+#[inline]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n >= 8 {
+        let mut i = 0;
+        while i + 8 < n {
+            if word_at(a, i) != word_at(b, i) {
+                return false;
+            }
+            i += 8;
+        }
+        // The last eight bytes, overlapping the words before when the length is no multiple.
+        word_at(a, n - 8) == word_at(b, n - 8)
+    } else if n >= 4 {
+        half_at(a, 0) == half_at(b, 0) && half_at(a, n - 4) == half_at(b, n - 4)
+    } else {
+        a.iter().zip(b).all(|(x, y)| x == y)
+    }
+}
+
+/// The eight bytes at `i` as a number (0 past the end, which the callers never ask).
+#[inline]
+fn word_at(s: &[u8], i: usize) -> u64 {
+    s.get(i..i + 8)
+        .and_then(|w| w.try_into().ok())
+        .map_or(0, u64::from_ne_bytes)
+}
+
+/// The four bytes at `i` as a number (0 past the end, which the callers never ask).
+#[inline]
+fn half_at(s: &[u8], i: usize) -> u32 {
+    s.get(i..i + 4)
+        .and_then(|w| w.try_into().ok())
+        .map_or(0, u32::from_ne_bytes)
 }
 
 #[cfg(test)]
@@ -205,6 +282,40 @@ mod tests {
         assert!(Rc::ptr_eq(&a.0, &s.get_str("smtp").0));
         assert_eq!(a, "smtp");
         assert_eq!(s.get(b"caf\xe9"), "caf\\xe9");
+    }
+
+    #[test]
+    fn same_bytes_tells_every_difference() {
+        for n in 0..40 {
+            let a: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(same_bytes(&a, &a.clone()));
+            for i in 0..n {
+                let mut b = a.clone();
+                b[i] ^= 0x20;
+                assert!(!same_bytes(&a, &b), "length {n}, byte {i}");
+            }
+            assert!(!same_bytes(&a, &a[..n.saturating_sub(1)]) || n == 0);
+        }
+    }
+
+    #[test]
+    fn recent_texts_are_handed_out_again_only_for_the_same_bytes() {
+        let mut s = Strings::new(8);
+        let smtp = s.get(b"smtp");
+        let other = s.get(b"smt\xf0");
+        for _ in 0..3 {
+            assert!(Rc::ptr_eq(&smtp.0, &s.get(b"smtp").0));
+            assert!(Rc::ptr_eq(&smtp.0, &s.get_str("smtp").0));
+            assert_eq!(s.get(b"smtq"), "smtq");
+            assert_eq!(s.get(b"smt"), "smt");
+            assert_eq!(s.get(b"smt\xf0"), other);
+            assert_eq!(s.get(b""), "");
+        }
+        // Past the table's cap it starts afresh; a recent text stays right.
+        for i in 0..20 {
+            assert_eq!(s.get(i.to_string().as_bytes()), i.to_string());
+        }
+        assert_eq!(s.get(b"smtp"), "smtp");
     }
 
     #[test]

@@ -6,11 +6,12 @@
 //! of order: a delivery line may follow `removed`, a notification's own lines may precede the
 //! `bounce` line that names it. A queue ID seen again after its life ended starts a new message.
 
+use super::inline::InlineList;
 use super::message::{
     insert_small, push_small, Attempt, Ending, Link, LinkKind, Message, Origin, Peer, RawLine,
     RecipientStatus, Rejection,
 };
-use super::text::{Strings, Text};
+use super::text::{same_bytes, Strings, Text};
 use crate::envelope::Envelope;
 use crate::event::{Delivery, DeliveryStatus, Event, QueueAction, Verdict};
 use crate::parse::bytes::Endpoint;
@@ -150,8 +151,9 @@ struct Session {
     /// The seed document's `sender=<…>` / `recipient=<…>` illustration lines.
     sender: Option<Text>,
     recipients: Vec<Text>,
-    /// Messages accepted in this session, told the command counts at disconnect.
-    messages: Vec<MessageKey>,
+    /// Messages accepted in this session, told the command counts at disconnect: one in
+    /// nearly every session.
+    messages: InlineList<MessageKey, 1>,
 }
 
 /// Why a line would start a new life of a queue ID.
@@ -193,7 +195,7 @@ impl Interner {
     fn id(&mut self, bytes: &[u8]) -> u32 {
         // Most lines repeat the previous line's host, syslog name and tag.
         for &(len, id) in &self.recent {
-            if len == bytes.len() && self.bytes_of(id) == bytes {
+            if len == bytes.len() && same_bytes(self.bytes_of(id), bytes) {
                 return id;
             }
         }
@@ -334,11 +336,14 @@ pub struct Tracker {
     pending_order: VecDeque<(i64, QueueId)>,
     /// Messages received by smtpd within the last linger window, by queue ID: where the ID of
     /// a `queued as` reply may live (a content filter's re-injection, a relay in the input).
-    births: HashMap<QueueId, Vec<MessageKey>>,
+    births: HashMap<QueueId, InlineList<MessageKey, 1>>,
     birth_order: VecDeque<(i64, MessageKey)>,
     /// Boxed as in `live`: handing a message on moves a pointer, and a whole input's worth of
     /// messages at its end is not copied out of their boxes all at once.
     ready: VecDeque<Box<Message>>,
+    /// The line being taken in: its message's key and the line's hash, which `message` records
+    /// in the message it finds (every event with a queue ID asks for its message there).
+    line: Option<(MessageKey, u64)>,
     now: i64,
     counts: TrackerCounts,
 }
@@ -360,6 +365,7 @@ impl Tracker {
             births: HashMap::default(),
             birth_order: VecDeque::new(),
             ready: VecDeque::new(),
+            line: None,
             now: i64::MIN,
             counts: TrackerCounts::default(),
         }
@@ -473,8 +479,8 @@ impl Tracker {
             .queue_id()
             .map(|queue_id| MessageKey::new(host, instance, queue_id));
         // The very same line (time and all) twice for one message is one line.
-        let line_hash = own.map(|key| (key, rustc_hash::FxBuildHasher.hash_one(ctx.raw)));
-        if let Some((key, hash)) = line_hash {
+        self.line = own.map(|key| (key, rustc_hash::FxBuildHasher.hash_one(ctx.raw)));
+        if let Some((key, hash)) = self.line {
             if self
                 .live
                 .get(&key)
@@ -485,12 +491,6 @@ impl Tracker {
             }
         }
         self.observe_event(ctx, event, host, instance, own);
-        if let Some((key, hash)) = line_hash {
-            if let Some(m) = self.live.get_mut(&key) {
-                // A plain push: four hashes take the smallest allocation there is anyway.
-                m.line_hashes.push(hash);
-            }
-        }
     }
 
     fn observe_event(
@@ -525,8 +525,8 @@ impl Tracker {
                 let key = self.session_key(ctx, host);
                 if let Some(session) = self.sessions.remove(&key) {
                     let counts = self.texts.peers.get(counts);
-                    for k in session.messages {
-                        if let Some(m) = self.live.get_mut(&k) {
+                    for k in session.messages.iter() {
+                        if let Some(m) = self.live.get_mut(k) {
                             m.disconnected_at = Some(ctx.time);
                             m.session_commands = Some(counts.clone());
                         }
@@ -837,7 +837,7 @@ impl Tracker {
     /// two comparisons with the previous line's instead of two interner lookups.
     fn origin_ids(&mut self, host: &[u8], syslog_name: &[u8]) -> (u32, u32) {
         let last = &mut self.last_origin;
-        if last.host == host && last.syslog_name == syslog_name {
+        if same_bytes(&last.host, host) && same_bytes(&last.syslog_name, syslog_name) {
             return last.ids;
         }
         let ids = (self.strings.id(host), self.strings.id(syslog_name));
@@ -1083,6 +1083,12 @@ impl Tracker {
         if ctx.time > m.last_seen {
             m.last_seen = ctx.time;
         }
+        if let Some((line_key, hash)) = self.line {
+            if line_key == key {
+                m.line_hashes.push(hash);
+                self.line = None;
+            }
+        }
         if keep_raw {
             m.raw.push(RawLine {
                 source: ctx.source.clone(),
@@ -1160,25 +1166,31 @@ impl Tracker {
         let now = self.now;
         // The same host and instance first (a content filter), then the others (a relay whose
         // log is in the input): only the messages smtpd received under that ID lately.
-        let mut candidates = self.births.get(&next).cloned().unwrap_or_default();
-        candidates.sort_by_key(|k| {
-            (
-                k.host != from.host,
-                k.instance != from.instance,
-                k.host,
-                k.instance,
-            )
-        });
-        let found = candidates.into_iter().find(|k| {
-            *k != from
-                && self.live.get(k).is_some_and(|m| {
-                    m.origin == Some(Origin::Smtpd)
-                        && (m.first_seen.secs - now).abs() <= window
-                        && !m.links.iter().any(|l| {
-                            l.kind == LinkKind::ReinjectedFrom && l.queue_id != from.queue_id
-                        })
-                })
-        });
+        // The candidates are distinct keys of one queue ID: their (host, instance) differ, so
+        // the least of those that qualify is the first of them in this order.
+        let found = self
+            .births
+            .get(&next)
+            .into_iter()
+            .flat_map(|keys| keys.iter().copied())
+            .filter(|k| {
+                *k != from
+                    && self.live.get(k).is_some_and(|m| {
+                        m.origin == Some(Origin::Smtpd)
+                            && (m.first_seen.secs - now).abs() <= window
+                            && !m.links.iter().any(|l| {
+                                l.kind == LinkKind::ReinjectedFrom && l.queue_id != from.queue_id
+                            })
+                    })
+            })
+            .min_by_key(|k| {
+                (
+                    k.host != from.host,
+                    k.instance != from.instance,
+                    k.host,
+                    k.instance,
+                )
+            });
         match found {
             Some(target) => self.link(from, LinkKind::ReinjectedAs, target),
             None => {
