@@ -19,8 +19,8 @@ use crate::time::{Clock, Stamp, TimeSettings};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
-use std::rc::Rc;
 use std::sync::mpsc;
+use std::sync::Arc;
 
 /// One line as read and parsed, for consumers that look at lines.
 pub struct LineView<'a> {
@@ -193,7 +193,7 @@ pub(crate) fn parse_line<'a>(
 }
 
 /// Counts one parsed line and hands its event to the tracker.
-fn account(stats: &mut LineStats, tracker: &mut Tracker, source: &Rc<str>, line: &ParsedLine<'_>) {
+fn account(stats: &mut LineStats, tracker: &mut Tracker, source: &Arc<str>, line: &ParsedLine<'_>) {
     stats.lines += 1;
     match &line.parsed {
         Parsed::Malformed => stats.malformed += 1,
@@ -244,7 +244,7 @@ fn view<'a>(source: &'a str, line: &'a ParsedLine<'a>) -> LineView<'a> {
 pub(crate) fn one_line(
     raw: &[u8],
     line_number: u64,
-    source: &Rc<str>,
+    source: &Arc<str>,
     parser: &LineParser,
     clock: &mut Clock,
     tracker: &mut Tracker,
@@ -266,7 +266,7 @@ struct Correlator<'s> {
 }
 
 impl Correlator<'_> {
-    fn line(&mut self, source: &Rc<str>, line: &ParsedLine<'_>) -> ControlFlow<()> {
+    fn line(&mut self, source: &Arc<str>, line: &ParsedLine<'_>) -> ControlFlow<()> {
         account(&mut self.stats, &mut self.tracker, source, line);
         self.sink.line(&view(source, line))?;
         self.drain()
@@ -329,7 +329,7 @@ pub fn run_selected(
     let now = jiff::Timestamp::now();
     let mut stopped = false;
     'sources: for (source, marks) in sources.iter().zip(selection.sources) {
-        let name: Rc<str> = Rc::from(source.name.as_str());
+        let name: Arc<str> = Arc::from(source.name.as_str());
         let mut clock = Clock::new(&options.time, source.mtime.unwrap_or(now));
         // Compares the stamp's bytes, so it is right across the lines left out too.
         let mut stamps = StampCache::default();
@@ -373,7 +373,7 @@ fn run_inline(sources: &[Source], options: &Options, mut correlator: Correlator<
                 continue;
             }
         };
-        let name: Rc<str> = Rc::from(source.name.as_str());
+        let name: Arc<str> = Arc::from(source.name.as_str());
         let mut half = SourceParser::new(
             &parser,
             Clock::new(&options.time, source.mtime.unwrap_or(now)),
@@ -434,7 +434,7 @@ fn run_threaded(sources: &[Source], options: &Options, mut correlator: Correlato
     let time = options.time.clone();
     let owned_sources: Vec<Source> = sources.to_vec();
     let reader = std::thread::spawn(move || parse_sources(&owned_sources, &parser, &time, &tx));
-    let names: Vec<Rc<str>> = sources.iter().map(|s| Rc::from(s.name.as_str())).collect();
+    let names: Vec<Arc<str>> = sources.iter().map(|s| Arc::from(s.name.as_str())).collect();
     let mut errors = Vec::new();
     let mut stopped = false;
     'chunks: for handover in rx.iter() {
