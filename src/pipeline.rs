@@ -6,7 +6,10 @@
 //! Two halves: parsing (read, split, envelope, event, timestamp) needs nothing but the line
 //! and its source's clock; correlating needs every line in order. With two threads or more the
 //! parsing half runs ahead on its own thread, handing over chunks of parsed lines that borrow
-//! the chunk's bytes; with one, both halves run in turn on the caller's thread.
+//! the chunk's bytes; with one, both halves run in turn on the caller's thread. A sink that
+//! needs nothing of the tracker's (`Sink::off_thread`) can run on a third thread of its own,
+//! from `SINK_THREAD_FROM` threads on: it is handed each chunk with the messages finished
+//! among its lines, and sees the same calls in the same order.
 
 use crate::correlate::{LineContext, Message, Tracker, TrackerConfig, TrackerCounts};
 use crate::envelope::StampCache;
@@ -19,8 +22,7 @@ use crate::time::{Clock, Stamp, TimeSettings};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
-use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 
 /// One line as read and parsed, for consumers that look at lines.
 pub struct LineView<'a> {
@@ -46,6 +48,12 @@ pub trait Sink {
     /// back (to print them in order) can see what is still in flight.
     fn caught_up(&mut self, _tracker: &Tracker) -> ControlFlow<()> {
         ControlFlow::Continue(())
+    }
+    /// This sink, when it may run on a thread of its own: it needs nothing from `caught_up`
+    /// (which is not called there). The pipeline then makes there the same `line`, `message`
+    /// and `message_at` calls, in the same order, as it would on the correlating thread.
+    fn off_thread(&mut self) -> Option<&mut (dyn Sink + Send)> {
+        None
     }
 }
 
@@ -117,7 +125,8 @@ pub struct Options {
     pub time: TimeSettings,
     pub syslog_names: Vec<String>,
     pub tracker: TrackerConfig,
-    /// 1: everything on the caller's thread; 2 or more: parsing on a thread of its own.
+    /// 1: everything on the caller's thread; 2 or more: parsing on a thread of its own;
+    /// `SINK_THREAD_FROM` or more: the sink too, when it can (`Sink::off_thread`).
     pub threads: usize,
 }
 
@@ -259,13 +268,21 @@ pub(crate) fn one_line(
 
 /// The correlating half: counts every line, feeds the tracker, hands lines and finished
 /// messages to the sink.
-struct Correlator<'s> {
+struct Correlator<'s, S: ?Sized> {
     tracker: Tracker,
     stats: LineStats,
-    sink: &'s mut dyn Sink,
+    sink: &'s mut S,
 }
 
-impl Correlator<'_> {
+impl<'s, S: HandOn + ?Sized> Correlator<'s, S> {
+    fn new(options: &Options, sink: &'s mut S) -> Correlator<'s, S> {
+        Correlator {
+            tracker: Tracker::new(options.tracker.clone()),
+            stats: LineStats::default(),
+            sink,
+        }
+    }
+
     fn line(&mut self, source: &Arc<str>, line: &ParsedLine<'_>) -> ControlFlow<()> {
         account(&mut self.stats, &mut self.tracker, source, line);
         self.sink.line(&view(source, line))?;
@@ -284,7 +301,7 @@ impl Correlator<'_> {
         let mut stopped = stopped;
         if !stopped {
             self.tracker.finish();
-            stopped = self.drain().is_break();
+            stopped = self.drain().is_break() || self.sink.hand_on(None).is_break();
         }
         Outcome {
             stats: self.stats,
@@ -297,18 +314,20 @@ impl Correlator<'_> {
     }
 }
 
+/// From this many threads on, a sink that can (`Sink::off_thread`) runs on a thread of its own.
+pub const SINK_THREAD_FROM: usize = 2;
+
 /// Reads every source in order through one tracker into `sink`.
 pub fn run(sources: &[Source], options: &Options, sink: &mut dyn Sink) -> Outcome {
-    let correlator = Correlator {
-        tracker: Tracker::new(options.tracker.clone()),
-        stats: LineStats::default(),
-        sink,
-    };
     if options.threads <= 1 {
-        run_inline(sources, options, correlator)
-    } else {
-        run_threaded(sources, options, correlator)
+        return run_inline(sources, options, Correlator::new(options, sink));
     }
+    if options.threads >= SINK_THREAD_FROM {
+        if let Some(sink) = sink.off_thread() {
+            return run_with_sink_thread(sources, options, sink);
+        }
+    }
+    run_threaded(sources, options, Correlator::new(options, sink))
 }
 
 /// Reads only the lines a prefilter selected (`crate::prefilter`), in their order, with the
@@ -320,11 +339,7 @@ pub fn run_selected(
     selection: Selection,
     sink: &mut dyn Sink,
 ) -> Outcome {
-    let mut correlator = Correlator {
-        tracker: Tracker::new(options.tracker.clone()),
-        stats: LineStats::default(),
-        sink,
-    };
+    let mut correlator = Correlator::new(options, sink);
     let parser = LineParser::new(&options.syslog_names);
     let now = jiff::Timestamp::now();
     let mut stopped = false;
@@ -360,7 +375,11 @@ pub fn run_selected(
     }
 }
 
-fn run_inline(sources: &[Source], options: &Options, mut correlator: Correlator<'_>) -> Outcome {
+fn run_inline(
+    sources: &[Source],
+    options: &Options,
+    mut correlator: Correlator<'_, dyn Sink + '_>,
+) -> Outcome {
     let parser = LineParser::new(&options.syslog_names);
     let now = jiff::Timestamp::now();
     let mut errors = Vec::new();
@@ -419,7 +438,8 @@ self_cell::self_cell!(
 );
 
 enum Handover {
-    Lines(ParsedChunk),
+    /// Shared with the sink's thread, when it has one, which replays the lines to the sink.
+    Lines(Arc<ParsedChunk>),
     Error(InputError),
 }
 
@@ -428,7 +448,11 @@ const CHUNK_LINES: usize = 2048;
 /// Chunks in flight between the threads.
 const CHUNKS_AHEAD: usize = 4;
 
-fn run_threaded(sources: &[Source], options: &Options, mut correlator: Correlator<'_>) -> Outcome {
+fn run_threaded<S: HandOn + ?Sized>(
+    sources: &[Source],
+    options: &Options,
+    mut correlator: Correlator<'_, S>,
+) -> Outcome {
     let (tx, rx) = mpsc::sync_channel::<Handover>(CHUNKS_AHEAD);
     let parser = LineParser::new(&options.syslog_names);
     let time = options.time.clone();
@@ -449,6 +473,10 @@ fn run_threaded(sources: &[Source], options: &Options, mut correlator: Correlato
                         stopped = true;
                         break 'chunks;
                     }
+                }
+                if correlator.sink.hand_on(Some(chunk)).is_break() {
+                    stopped = true;
+                    break 'chunks;
                 }
             }
         }
@@ -540,8 +568,8 @@ fn parse_sources(
     }
 }
 
-fn parse_chunk(bytes: ChunkBytes, half: &mut SourceParser<'_>) -> ParsedChunk {
-    ParsedChunk::new(bytes, |owner| {
+fn parse_chunk(bytes: ChunkBytes, half: &mut SourceParser<'_>) -> Arc<ParsedChunk> {
+    Arc::new(ParsedChunk::new(bytes, |owner| {
         let mut start = 0;
         let mut lines = Vec::with_capacity(owner.ends.len());
         for (i, &end) in owner.ends.iter().enumerate() {
@@ -550,7 +578,131 @@ fn parse_chunk(bytes: ChunkBytes, half: &mut SourceParser<'_>) -> ParsedChunk {
             start = end;
         }
         lines
+    }))
+}
+
+/// What the correlating half does after each chunk (`Some`) and at the end of the input
+/// (`None`), once the chunk's lines and the messages they finished went to the sink: nothing
+/// for a sink on the same thread; for a sink on a thread of its own, hand them on.
+trait HandOn: Sink {
+    fn hand_on(&mut self, _chunk: Option<Arc<ParsedChunk>>) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
+}
+
+impl HandOn for dyn Sink + '_ {}
+
+/// A finished message, after how many of its chunk's lines it was handed on, and the
+/// tracker's log time then (`None`: handed on by `Sink::message`).
+type Finished = (usize, Option<i64>, Message);
+
+/// A chunk's lines and the messages finished among them, for the sink's thread to replay.
+struct Replay {
+    chunk: Option<Arc<ParsedChunk>>,
+    messages: Vec<Finished>,
+}
+
+/// Replays in flight between the correlating thread and the sink's.
+const REPLAYS_AHEAD: usize = 4;
+
+/// The sink of the correlating thread when the consumer has a thread of its own: it notes
+/// what the consumer is to see, and sends it over at the end of each chunk.
+struct Relay {
+    to_sink: mpsc::SyncSender<Replay>,
+    /// The current chunk's lines seen so far.
+    lines: usize,
+    messages: Vec<Finished>,
+}
+
+impl Sink for Relay {
+    fn line(&mut self, _line: &LineView<'_>) -> ControlFlow<()> {
+        self.lines += 1;
+        ControlFlow::Continue(())
+    }
+    fn message(&mut self, message: Message) -> ControlFlow<()> {
+        self.messages.push((self.lines, None, message));
+        ControlFlow::Continue(())
+    }
+    fn message_at(&mut self, message: Message, now: i64) -> ControlFlow<()> {
+        self.messages.push((self.lines, Some(now), message));
+        ControlFlow::Continue(())
+    }
+}
+
+impl HandOn for Relay {
+    fn hand_on(&mut self, chunk: Option<Arc<ParsedChunk>>) -> ControlFlow<()> {
+        self.lines = 0;
+        let replay = Replay {
+            chunk,
+            messages: std::mem::take(&mut self.messages),
+        };
+        // The sink's thread is gone only when the sink asked to stop.
+        match self.to_sink.send(replay) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(_) => ControlFlow::Break(()),
+        }
+    }
+}
+
+/// Three threads: parsing, correlating (the caller's), and `sink`'s.
+fn run_with_sink_thread(
+    sources: &[Source],
+    options: &Options,
+    sink: &mut (dyn Sink + Send),
+) -> Outcome {
+    let names: Vec<Arc<str>> = sources.iter().map(|s| Arc::from(s.name.as_str())).collect();
+    let (to_sink, replays) = mpsc::sync_channel::<Replay>(REPLAYS_AHEAD);
+    std::thread::scope(|scope| {
+        let consumer = scope.spawn(|| replay(&names, replays, sink));
+        let mut relay = Relay {
+            to_sink,
+            lines: 0,
+            messages: Vec::new(),
+        };
+        let outcome = run_threaded(sources, options, Correlator::new(options, &mut relay));
+        // Closing the channel ends the sink's thread once it has replayed everything.
+        drop(relay);
+        let sink_stopped = consumer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Outcome {
+            stopped: outcome.stopped || sink_stopped,
+            ..outcome
+        }
     })
+}
+
+/// The sink's thread: replays each chunk's lines with the messages finished among them, in
+/// the order the correlating thread saw them. Returns whether the sink asked to stop.
+fn replay(names: &[Arc<str>], replays: mpsc::Receiver<Replay>, sink: &mut dyn Sink) -> bool {
+    replays
+        .into_iter()
+        .any(|r| replay_one(names, r, sink).is_break())
+}
+
+fn replay_one(names: &[Arc<str>], replay: Replay, sink: &mut dyn Sink) -> ControlFlow<()> {
+    let (name, lines) = match &replay.chunk {
+        Some(chunk) => (
+            names.get(chunk.borrow_owner().source).map_or("", |n| &**n),
+            chunk.borrow_dependent().as_slice(),
+        ),
+        None => ("", &[][..]),
+    };
+    let mut replayed = 0;
+    for (after, now, message) in replay.messages {
+        for line in lines.get(replayed..after).unwrap_or_default() {
+            sink.line(&view(name, line))?;
+        }
+        replayed = after.max(replayed);
+        match now {
+            Some(now) => sink.message_at(message, now)?,
+            None => sink.message(message)?,
+        }
+    }
+    for line in lines.get(replayed..).unwrap_or_default() {
+        sink.line(&view(name, line))?;
+    }
+    ControlFlow::Continue(())
 }
 
 fn count(map: &mut BTreeMap<String, u64>, key: &[u8]) {

@@ -32,7 +32,7 @@ enum Format {
 }
 
 struct MessageWriter<'a> {
-    out: &'a mut dyn Write,
+    out: &'a mut (dyn Write + Send),
     filters: Filters,
     format: Format,
     style: Style,
@@ -76,12 +76,16 @@ impl Sink for MessageWriter<'_> {
             }
         }
     }
+
+    fn off_thread(&mut self) -> Option<&mut (dyn Sink + Send)> {
+        Some(self)
+    }
 }
 
 pub fn run(
     args: &MessagesArgs,
     ctx: &Context,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> Result<Finished, super::Failure> {
     let filters = args.filters.filters(&ctx.zone)?;
     let format = if args.json {

@@ -434,8 +434,9 @@ impl From<io::Error> for Failure {
 }
 
 fn run(cli: Cli) -> Result<Finished, Failure> {
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    // `Stdout`, not its lock, which is not `Send`: the sink may write from a thread of its own
+    // (`Sink::off_thread`); it is taken once per 64 KiB written.
+    let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout());
     let finished = match cli.command {
         Command::Trace(args) => {
             let ctx = cli.global.context(args.raw || args.explain)?;

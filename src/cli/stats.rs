@@ -24,7 +24,7 @@ pub struct StatsArgs {
 }
 
 struct Counter<'a> {
-    out: &'a mut dyn Write,
+    out: &'a mut (dyn Write + Send),
     unparsed: bool,
     messages: u64,
     error: Option<io::Error>,
@@ -60,6 +60,10 @@ impl Sink for Counter<'_> {
         }
         ControlFlow::Continue(())
     }
+
+    fn off_thread(&mut self) -> Option<&mut (dyn Sink + Send)> {
+        Some(self)
+    }
 }
 
 #[derive(Serialize)]
@@ -89,7 +93,7 @@ fn is_zero(n: &u64) -> bool {
 pub fn run(
     args: &StatsArgs,
     ctx: &Context,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> Result<Finished, super::Failure> {
     let mut counter = Counter {
         out,

@@ -336,6 +336,10 @@ impl Sink for Report {
         self.queue.message(&facts, end);
         ControlFlow::Continue(())
     }
+
+    fn off_thread(&mut self) -> Option<&mut (dyn Sink + Send)> {
+        Some(self)
+    }
 }
 
 /// What was read, for the report's header and footer.
