@@ -49,11 +49,32 @@ pub trait Sink {
     fn caught_up(&mut self, _tracker: &Tracker) -> ControlFlow<()> {
         ControlFlow::Continue(())
     }
-    /// This sink, when it may run on a thread of its own: it needs nothing from `caught_up`
-    /// (which is not called there). The pipeline then makes there the same `line`, `message`
-    /// and `message_at` calls, in the same order, as it would on the correlating thread.
-    fn off_thread(&mut self) -> Option<&mut (dyn Sink + Send)> {
+    /// This sink as one that may run on a thread of its own (`ReadOnlySink`).
+    fn off_thread(&mut self) -> Option<&mut dyn ReadOnlySink> {
         None
+    }
+}
+
+/// A sink that only reads the lines and messages it is shown and needs nothing from the
+/// tracker: the pipeline may run it on a thread of its own (`SINK_THREAD_FROM`), showing it
+/// the same lines and messages in the same order, and drop the messages on the thread that
+/// made them.
+pub trait ReadOnlySink: Send {
+    fn line(&mut self, _line: &LineView<'_>) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
+    fn message(&mut self, message: &Message) -> ControlFlow<()>;
+}
+
+impl<S: ReadOnlySink> Sink for S {
+    fn line(&mut self, line: &LineView<'_>) -> ControlFlow<()> {
+        ReadOnlySink::line(self, line)
+    }
+    fn message(&mut self, message: Message) -> ControlFlow<()> {
+        ReadOnlySink::message(self, &message)
+    }
+    fn off_thread(&mut self) -> Option<&mut dyn ReadOnlySink> {
+        Some(self)
     }
 }
 
@@ -315,7 +336,7 @@ impl<'s, S: HandOn + ?Sized> Correlator<'s, S> {
 }
 
 /// From this many threads on, a sink that can (`Sink::off_thread`) runs on a thread of its own.
-pub const SINK_THREAD_FROM: usize = 2;
+pub const SINK_THREAD_FROM: usize = 3;
 
 /// Reads every source in order through one tracker into `sink`.
 pub fn run(sources: &[Source], options: &Options, sink: &mut dyn Sink) -> Outcome {
@@ -592,9 +613,8 @@ trait HandOn: Sink {
 
 impl HandOn for dyn Sink + '_ {}
 
-/// A finished message, after how many of its chunk's lines it was handed on, and the
-/// tracker's log time then (`None`: handed on by `Sink::message`).
-type Finished = (usize, Option<i64>, Message);
+/// A finished message, and after how many of its chunk's lines it was handed on.
+type Finished = (usize, Message);
 
 /// A chunk's lines and the messages finished among them, for the sink's thread to replay.
 struct Replay {
@@ -607,8 +627,15 @@ const REPLAYS_AHEAD: usize = 4;
 
 /// The sink of the correlating thread when the consumer has a thread of its own: it notes
 /// what the consumer is to see, and sends it over at the end of each chunk.
+///
+/// The messages come back, read, to be dropped here: freed on the sink's thread, the memory
+/// the tracker allocated sent glibc's malloc down its slow, locked paths on both threads (on
+/// the 1M-line log `_int_malloc` went from a trace to 9 % of the samples), and the counts of
+/// the texts they share (agents, relays, hosts …) went up on one core and down on the other.
 struct Relay {
     to_sink: mpsc::SyncSender<Replay>,
+    /// Read messages, with the vectors that carried them (reused).
+    read: mpsc::Receiver<Vec<Finished>>,
     /// The current chunk's lines seen so far.
     lines: usize,
     messages: Vec<Finished>,
@@ -620,22 +647,23 @@ impl Sink for Relay {
         ControlFlow::Continue(())
     }
     fn message(&mut self, message: Message) -> ControlFlow<()> {
-        self.messages.push((self.lines, None, message));
-        ControlFlow::Continue(())
-    }
-    fn message_at(&mut self, message: Message, now: i64) -> ControlFlow<()> {
-        self.messages.push((self.lines, Some(now), message));
+        self.messages.push((self.lines, message));
         ControlFlow::Continue(())
     }
 }
 
 impl HandOn for Relay {
     fn hand_on(&mut self, chunk: Option<Arc<ParsedChunk>>) -> ControlFlow<()> {
-        self.lines = 0;
+        let mut emptied = None;
+        for mut read in self.read.try_iter() {
+            read.clear();
+            emptied = Some(read);
+        }
         let replay = Replay {
             chunk,
-            messages: std::mem::take(&mut self.messages),
+            messages: std::mem::replace(&mut self.messages, emptied.unwrap_or_default()),
         };
+        self.lines = 0;
         // The sink's thread is gone only when the sink asked to stop.
         match self.to_sink.send(replay) {
             Ok(()) => ControlFlow::Continue(()),
@@ -648,20 +676,24 @@ impl HandOn for Relay {
 fn run_with_sink_thread(
     sources: &[Source],
     options: &Options,
-    sink: &mut (dyn Sink + Send),
+    sink: &mut dyn ReadOnlySink,
 ) -> Outcome {
     let names: Vec<Arc<str>> = sources.iter().map(|s| Arc::from(s.name.as_str())).collect();
     let (to_sink, replays) = mpsc::sync_channel::<Replay>(REPLAYS_AHEAD);
+    // Unbounded, yet never more than the replays in flight: each hand-over empties it.
+    let (to_drop, read) = mpsc::channel::<Vec<Finished>>();
     std::thread::scope(|scope| {
-        let consumer = scope.spawn(|| replay(&names, replays, sink));
+        let consumer = scope.spawn(|| replay(&names, replays, &to_drop, sink));
         let mut relay = Relay {
             to_sink,
+            read,
             lines: 0,
             messages: Vec::new(),
         };
         let outcome = run_threaded(sources, options, Correlator::new(options, &mut relay));
-        // Closing the channel ends the sink's thread once it has replayed everything.
-        drop(relay);
+        // Closing the channel ends the sink's thread once it has replayed everything; the
+        // messages it sends back until then are dropped here, with the relay.
+        drop(relay.to_sink);
         let sink_stopped = consumer
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -673,14 +705,26 @@ fn run_with_sink_thread(
 }
 
 /// The sink's thread: replays each chunk's lines with the messages finished among them, in
-/// the order the correlating thread saw them. Returns whether the sink asked to stop.
-fn replay(names: &[Arc<str>], replays: mpsc::Receiver<Replay>, sink: &mut dyn Sink) -> bool {
-    replays
-        .into_iter()
-        .any(|r| replay_one(names, r, sink).is_break())
+/// the order the correlating thread saw them, and sends the messages back to be dropped.
+/// Returns whether the sink asked to stop.
+fn replay(
+    names: &[Arc<str>],
+    replays: mpsc::Receiver<Replay>,
+    to_drop: &mpsc::Sender<Vec<Finished>>,
+    sink: &mut dyn ReadOnlySink,
+) -> bool {
+    for r in replays {
+        let flow = replay_one(names, &r, sink);
+        // Fails only when the correlating thread has stopped: they are dropped here then.
+        let _ = to_drop.send(r.messages);
+        if flow.is_break() {
+            return true;
+        }
+    }
+    false
 }
 
-fn replay_one(names: &[Arc<str>], replay: Replay, sink: &mut dyn Sink) -> ControlFlow<()> {
+fn replay_one(names: &[Arc<str>], replay: &Replay, sink: &mut dyn ReadOnlySink) -> ControlFlow<()> {
     let (name, lines) = match &replay.chunk {
         Some(chunk) => (
             names.get(chunk.borrow_owner().source).map_or("", |n| &**n),
@@ -689,15 +733,12 @@ fn replay_one(names: &[Arc<str>], replay: Replay, sink: &mut dyn Sink) -> Contro
         None => ("", &[][..]),
     };
     let mut replayed = 0;
-    for (after, now, message) in replay.messages {
-        for line in lines.get(replayed..after).unwrap_or_default() {
+    for (after, message) in &replay.messages {
+        for line in lines.get(replayed..*after).unwrap_or_default() {
             sink.line(&view(name, line))?;
         }
-        replayed = after.max(replayed);
-        match now {
-            Some(now) => sink.message_at(message, now)?,
-            None => sink.message(message)?,
-        }
+        replayed = replayed.max(*after);
+        sink.message(message)?;
     }
     for line in lines.get(replayed..).unwrap_or_default() {
         sink.line(&view(name, line))?;

@@ -4,7 +4,7 @@
 use super::{report_unparsed, run_pipeline, write_out, Context, FilterArgs, Finished, InputArgs};
 use crate::correlate::Message;
 use crate::output::{csv, json, text, Style};
-use crate::pipeline::Sink;
+use crate::pipeline::ReadOnlySink;
 use crate::select::Filters;
 use clap::Args;
 use std::io::{self, Write};
@@ -62,23 +62,19 @@ impl MessageWriter<'_> {
     }
 }
 
-impl Sink for MessageWriter<'_> {
-    fn message(&mut self, m: Message) -> ControlFlow<()> {
-        if !self.filters.matches(&m) {
+impl ReadOnlySink for MessageWriter<'_> {
+    fn message(&mut self, m: &Message) -> ControlFlow<()> {
+        if !self.filters.matches(m) {
             return ControlFlow::Continue(());
         }
         self.matched += 1;
-        match self.write(&m) {
+        match self.write(m) {
             Ok(()) => ControlFlow::Continue(()),
             Err(e) => {
                 self.error = Some(e);
                 ControlFlow::Break(())
             }
         }
-    }
-
-    fn off_thread(&mut self) -> Option<&mut (dyn Sink + Send)> {
-        Some(self)
     }
 }
 

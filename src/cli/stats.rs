@@ -3,7 +3,7 @@
 use super::{run_pipeline, write_out, Context, Finished, InputArgs};
 use crate::correlate::Message;
 use crate::parse::Parsed;
-use crate::pipeline::{LineView, Sink};
+use crate::pipeline::{LineView, ReadOnlySink};
 use crate::text::{owned, terminal};
 use clap::Args;
 use serde::Serialize;
@@ -30,7 +30,7 @@ struct Counter<'a> {
     error: Option<io::Error>,
 }
 
-impl Sink for Counter<'_> {
+impl ReadOnlySink for Counter<'_> {
     fn line(&mut self, line: &LineView<'_>) -> ControlFlow<()> {
         if !self.unparsed {
             return ControlFlow::Continue(());
@@ -54,15 +54,11 @@ impl Sink for Counter<'_> {
         ControlFlow::Continue(())
     }
 
-    fn message(&mut self, m: Message) -> ControlFlow<()> {
+    fn message(&mut self, m: &Message) -> ControlFlow<()> {
         if m.queue_id.is_some() {
             self.messages += 1;
         }
         ControlFlow::Continue(())
-    }
-
-    fn off_thread(&mut self) -> Option<&mut (dyn Sink + Send)> {
-        Some(self)
     }
 }
 
