@@ -308,17 +308,108 @@ fn year_rollover_and_rfc3339_offsets() {
     assert_eq!(ms[1]["first_seen"], "2026-11-28T17:29:16.308429+02:00");
 }
 
+/// The sample logs, and the lab's when `../shared` is there.
+fn sample_logs() -> Vec<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut logs = Vec::new();
+    for dir in [root.join("examples"), root.join("../shared/corpus/lab")] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut found: Vec<_> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "log"))
+            .collect();
+        found.sort();
+        logs.append(&mut found);
+    }
+    logs
+}
+
+/// One thread, two (parsing apart) and three (the sink apart too, where it can be): the same
+/// bytes out.
 #[test]
-fn one_thread_and_two_threads_tell_the_same() {
-    let log = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/postlogd.log");
-    let one = run(&["--threads", "1", "messages", "--json", log]);
-    let two = run(&["--threads", "2", "messages", "--json", log]);
-    assert_eq!(one.status.code(), Some(0));
-    assert!(text(&one.stdout).lines().count() > 400);
-    assert_eq!(text(&one.stdout), text(&two.stdout));
-    let one = run(&["--threads", "1", "stats", "--json", log]);
-    let two = run(&["--threads", "2", "stats", "--json", log]);
-    assert_eq!(text(&one.stdout), text(&two.stdout));
+fn one_two_and_three_threads_tell_the_same() {
+    let logs = sample_logs();
+    assert!(logs.len() >= 3, "{logs:?}");
+    for log in &logs {
+        let log = log.to_str().unwrap();
+        for command in [
+            &["report"][..],
+            &["stats", "--json"],
+            &["messages", "--json"],
+        ] {
+            let with = |threads: &str| {
+                let mut args = vec!["--threads", threads];
+                args.extend_from_slice(command);
+                args.push(log);
+                run(&args)
+            };
+            let one = with("1");
+            assert!(!one.stdout.is_empty(), "{command:?} {log}");
+            for threads in ["2", "3"] {
+                let other = with(threads);
+                assert_eq!(one.status.code(), other.status.code(), "{command:?} {log}");
+                assert!(
+                    one.stdout == other.stdout,
+                    "{command:?} {log}: --threads 1 and {threads} differ"
+                );
+            }
+        }
+    }
+    let postlogd = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/postlogd.log");
+    let json = run(&["--threads", "3", "messages", "--json", postlogd]);
+    assert!(text(&json.stdout).lines().count() > 400);
+}
+
+/// A sink that stops (here: its reader went away) stops the reading, however many threads
+/// the work is spread over.
+#[test]
+fn a_sink_that_stops_stops_the_reading() {
+    // Moving time on: a message is handed on once five minutes of log time have passed.
+    let log: String = (0..60_000)
+        .map(|i| {
+            let stamp = format!("Aug 15 {:02}:{:02}:{:02}", i / 3600, i / 60 % 60, i % 60);
+            format!(
+                "{stamp} mx postfix/qmgr[2]: {:010X}: from=<a@b.example>, size=10, nrcpt=1 (queue active)\n\
+                 {stamp} mx postfix/qmgr[2]: {:010X}: removed\n",
+                i + 0x10000,
+                i + 0x10000
+            )
+        })
+        .collect();
+    for threads in ["1", "2", "3"] {
+        let mut child = mailtrail(&["--threads", threads, "messages", "--json", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let input = log.clone();
+        let writer = std::thread::spawn(move || {
+            let mut written = 0;
+            for block in input.as_bytes().chunks(4096) {
+                if stdin.write_all(block).is_err() {
+                    break;
+                }
+                written += block.len();
+            }
+            written
+        });
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 64];
+        let _ = std::io::Read::read(&mut stdout, &mut first).unwrap();
+        drop(stdout);
+        let written = writer.join().unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "--threads {threads}");
+        assert!(
+            written < log.len() / 2,
+            "--threads {threads}: {written} of {} bytes taken in after the output closed",
+            log.len()
+        );
+    }
 }
 
 #[test]

@@ -22,7 +22,6 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
-use std::rc::Rc;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -153,8 +152,8 @@ impl Problem {
     fn as_message(&self) -> Message {
         let mut m = Message::new(
             self.queue_id,
-            Rc::from(self.host.as_str()),
-            Rc::from(""),
+            Arc::from(self.host.as_str()),
+            Arc::from(""),
             self.time,
         );
         m.from = self.from.as_deref().map(Text::from);

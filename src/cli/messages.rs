@@ -4,7 +4,7 @@
 use super::{report_unparsed, run_pipeline, write_out, Context, FilterArgs, Finished, InputArgs};
 use crate::correlate::Message;
 use crate::output::{csv, json, text, Style};
-use crate::pipeline::Sink;
+use crate::pipeline::ReadOnlySink;
 use crate::select::Filters;
 use clap::Args;
 use std::io::{self, Write};
@@ -32,7 +32,7 @@ enum Format {
 }
 
 struct MessageWriter<'a> {
-    out: &'a mut dyn Write,
+    out: &'a mut (dyn Write + Send),
     filters: Filters,
     format: Format,
     style: Style,
@@ -62,13 +62,13 @@ impl MessageWriter<'_> {
     }
 }
 
-impl Sink for MessageWriter<'_> {
-    fn message(&mut self, m: Message) -> ControlFlow<()> {
-        if !self.filters.matches(&m) {
+impl ReadOnlySink for MessageWriter<'_> {
+    fn message(&mut self, m: &Message) -> ControlFlow<()> {
+        if !self.filters.matches(m) {
             return ControlFlow::Continue(());
         }
         self.matched += 1;
-        match self.write(&m) {
+        match self.write(m) {
             Ok(()) => ControlFlow::Continue(()),
             Err(e) => {
                 self.error = Some(e);
@@ -81,7 +81,7 @@ impl Sink for MessageWriter<'_> {
 pub fn run(
     args: &MessagesArgs,
     ctx: &Context,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> Result<Finished, super::Failure> {
     let filters = args.filters.filters(&ctx.zone)?;
     let format = if args.json {

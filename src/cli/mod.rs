@@ -74,8 +74,9 @@ struct GlobalArgs {
     /// When to colour the output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     color: ColorChoice,
-    /// Threads to use: 1 reads, parses and correlates on one thread; 2 or more parse on a
-    /// thread of their own (default: 2 where the machine has two cores or more).
+    /// Threads to use: 1 reads, parses and correlates on one thread; 2 parses on a thread of
+    /// its own; 3 or more also runs report, stats and messages on a thread of their own
+    /// (default: 2 where the machine has two cores or more).
     #[arg(long, global = true, value_name = "N")]
     threads: Option<usize>,
     /// At most N messages in memory at once; past it the oldest are reported as they stand
@@ -434,8 +435,9 @@ impl From<io::Error> for Failure {
 }
 
 fn run(cli: Cli) -> Result<Finished, Failure> {
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    // `Stdout`, not its lock, which is not `Send`: the sink may write from a thread of its own
+    // (`Sink::off_thread`); it is taken once per 64 KiB written.
+    let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout());
     let finished = match cli.command {
         Command::Trace(args) => {
             let ctx = cli.global.context(args.raw || args.explain)?;

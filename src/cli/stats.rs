@@ -3,7 +3,7 @@
 use super::{run_pipeline, write_out, Context, Finished, InputArgs};
 use crate::correlate::Message;
 use crate::parse::Parsed;
-use crate::pipeline::{LineView, Sink};
+use crate::pipeline::{LineView, ReadOnlySink};
 use crate::text::{owned, terminal};
 use clap::Args;
 use serde::Serialize;
@@ -24,13 +24,13 @@ pub struct StatsArgs {
 }
 
 struct Counter<'a> {
-    out: &'a mut dyn Write,
+    out: &'a mut (dyn Write + Send),
     unparsed: bool,
     messages: u64,
     error: Option<io::Error>,
 }
 
-impl Sink for Counter<'_> {
+impl ReadOnlySink for Counter<'_> {
     fn line(&mut self, line: &LineView<'_>) -> ControlFlow<()> {
         if !self.unparsed {
             return ControlFlow::Continue(());
@@ -54,7 +54,7 @@ impl Sink for Counter<'_> {
         ControlFlow::Continue(())
     }
 
-    fn message(&mut self, m: Message) -> ControlFlow<()> {
+    fn message(&mut self, m: &Message) -> ControlFlow<()> {
         if m.queue_id.is_some() {
             self.messages += 1;
         }
@@ -89,7 +89,7 @@ fn is_zero(n: &u64) -> bool {
 pub fn run(
     args: &StatsArgs,
     ctx: &Context,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> Result<Finished, super::Failure> {
     let mut counter = Counter {
         out,

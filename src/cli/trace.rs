@@ -14,7 +14,7 @@ use clap::Args;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::{self, Write};
 use std::ops::ControlFlow;
-use std::rc::Rc;
+use std::sync::Arc;
 
 #[derive(Debug, Args)]
 pub struct TraceArgs {
@@ -60,10 +60,10 @@ const SKEW_SECS: i64 = crate::correlate::tracker::DEFAULT_LINGER_SECS;
 /// Found messages held before the first look at what may still sort before them.
 const CHECK_EVERY: usize = 1024;
 
-type Key = (Rc<str>, QueueId);
+type Key = (Arc<str>, QueueId);
 /// Where a message prints: by first line, host and queue ID; the last part keeps equal ones
 /// in the order they were found.
-type Place = (Stamp, Rc<str>, Option<QueueId>, u64);
+type Place = (Stamp, Arc<str>, Option<QueueId>, u64);
 
 /// Writes found messages in the chosen format, separated as the format wants.
 struct Printer<'a> {
@@ -112,7 +112,7 @@ struct Tracer<'a> {
     held: BTreeMap<Place, Message>,
     found: u64,
     /// The place of the last message printed.
-    last_printed: Option<(Stamp, Rc<str>, Option<QueueId>)>,
+    last_printed: Option<(Stamp, Arc<str>, Option<QueueId>)>,
     /// Held messages at which to look again at what may still sort before them.
     next_check: usize,
     /// The tracker's log time when the current message was handed on.

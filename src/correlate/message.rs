@@ -6,7 +6,7 @@ pub use super::text::Text;
 use crate::event::{Delays, DeliveryStatus};
 use crate::parse::queue_id::QueueId;
 use crate::time::Stamp;
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// Where a message came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,7 +211,7 @@ pub struct Link {
     pub kind: LinkKind,
     pub queue_id: QueueId,
     /// The other message's host, when it differs (a relay whose log is in the input).
-    pub host: Option<Rc<str>>,
+    pub host: Option<Arc<str>>,
     /// For notifications: `non-delivery`, `delay`, `delivery status`, `success`.
     pub detail: Option<&'static str>,
 }
@@ -249,7 +249,7 @@ pub enum Ending {
 /// One original log line, kept for `trace --raw`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawLine {
-    pub source: Rc<str>,
+    pub source: Arc<str>,
     pub line_number: u64,
     pub text: String,
 }
@@ -290,9 +290,9 @@ impl MessageStatus {
 pub struct Message {
     /// `None` for a `NOQUEUE` record: a reject before any queue file existed.
     pub queue_id: Option<QueueId>,
-    pub host: Rc<str>,
+    pub host: Arc<str>,
     /// The syslog name, `postfix` or `postfix-INSTANCE`.
-    pub instance: Rc<str>,
+    pub instance: Arc<str>,
     pub first_seen: Stamp,
     pub last_seen: Stamp,
     pub origin: Option<Origin>,
@@ -341,8 +341,8 @@ pub(crate) type LineHashes = InlineList<u64, 8>;
 impl Message {
     pub fn new(
         queue_id: Option<QueueId>,
-        host: Rc<str>,
-        instance: Rc<str>,
+        host: Arc<str>,
+        instance: Arc<str>,
         time: Stamp,
     ) -> Message {
         Message {

@@ -3,7 +3,8 @@
 //! A message in flight keeps a dozen strings, most of them drawn from small sets that repeat
 //! line after line: delivery agents, DSNs, relays, clients, HELO names, senders and recipients.
 //! A `String` each cost an allocation per line and a free per message, and 24 bytes per field.
-//! `Text` is a reference-counted `str` (16 bytes, or 16 as an `Option`); `Strings` hands out the
+//! `Text` is an atomically reference-counted `str` (16 bytes, or 16 as an `Option`; atomic so
+//! that finished messages can be handed to a sink on another thread); `Strings` hands out the
 //! same `Text` for the same bytes, so a repeated value costs a hash lookup and a count.
 
 use crate::text::owned;
@@ -13,11 +14,11 @@ use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::ops::Deref;
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// A shared, immutable string: reads as a `str`, clones by a reference count.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct Text(Rc<str>);
+pub struct Text(Arc<str>);
 
 impl Text {
     pub fn as_str(&self) -> &str {
@@ -54,13 +55,13 @@ impl AsRef<str> for Text {
 
 impl From<&str> for Text {
     fn from(s: &str) -> Text {
-        Text(Rc::from(s))
+        Text(Arc::from(s))
     }
 }
 
 impl From<String> for Text {
     fn from(s: String) -> Text {
-        Text(Rc::from(s))
+        Text(Arc::from(s))
     }
 }
 
@@ -278,8 +279,8 @@ mod tests {
         let mut s = Strings::new(8);
         let a = s.get(b"smtp");
         let b = s.get(b"smtp");
-        assert!(Rc::ptr_eq(&a.0, &b.0));
-        assert!(Rc::ptr_eq(&a.0, &s.get_str("smtp").0));
+        assert!(Arc::ptr_eq(&a.0, &b.0));
+        assert!(Arc::ptr_eq(&a.0, &s.get_str("smtp").0));
         assert_eq!(a, "smtp");
         assert_eq!(s.get(b"caf\xe9"), "caf\\xe9");
     }

@@ -22,7 +22,7 @@ use crate::time::Stamp;
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::VecDeque;
 use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// How long (log time) before the end of the input a message's last line must lie for a
 /// message with no qmgr line to count as incomplete rather than queued.
@@ -64,7 +64,7 @@ impl Default for TrackerConfig {
 pub struct LineContext<'a> {
     pub time: Stamp,
     pub envelope: &'a Envelope<'a>,
-    pub source: &'a Rc<str>,
+    pub source: &'a Arc<str>,
     pub line_number: u64,
     pub raw: &'a [u8],
 }
@@ -172,7 +172,7 @@ enum Birth {
 #[derive(Debug)]
 struct Interner {
     ids: HashMap<Vec<u8>, u32>,
-    names: Vec<Rc<str>>,
+    names: Vec<Arc<str>>,
     raw: Vec<Vec<u8>>,
     /// The last few strings looked up: (length, id).
     recent: [(usize, u32); 4],
@@ -219,17 +219,17 @@ impl Interner {
             return id;
         }
         let id = self.names.len() as u32;
-        self.names.push(Rc::from(owned(bytes)));
+        self.names.push(Arc::from(owned(bytes)));
         self.raw.push(bytes.to_vec());
         self.ids.insert(bytes.to_vec(), id);
         id
     }
 
-    fn name(&self, id: u32) -> Rc<str> {
+    fn name(&self, id: u32) -> Arc<str> {
         self.names
             .get(id as usize)
             .cloned()
-            .unwrap_or_else(|| Rc::from(""))
+            .unwrap_or_else(|| Arc::from(""))
     }
 }
 

@@ -17,8 +17,8 @@ use crate::time::{Clock, Stamp};
 use std::io;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long (log time) a finished message waits for late lines when following: lines of other
@@ -189,7 +189,7 @@ pub fn run(
     for m in restored {
         driver.tracker.restore(m);
     }
-    let name: Rc<str> = Rc::from(follower.name());
+    let name: Arc<str> = Arc::from(follower.name());
     let mut clock = Clock::new(&options.pipeline.time, jiff::Timestamp::now());
     let mut sink = Timed {
         inner: sink,

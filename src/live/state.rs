@@ -28,7 +28,7 @@ use crate::time::Stamp;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::Path;
-use std::rc::Rc;
+use std::sync::Arc;
 
 const VERSION: u32 = 1;
 
@@ -334,8 +334,8 @@ fn message(j: MessageJson) -> Result<Message, String> {
         QueueId::new(j.queue_id.as_bytes()).ok_or_else(|| bad("queue ID", &j.queue_id))?;
     let mut m = Message::new(
         Some(queue_id),
-        Rc::from(j.host.as_str()),
-        Rc::from(j.instance.as_str()),
+        Arc::from(j.host.as_str()),
+        Arc::from(j.instance.as_str()),
         unstamp(j.first_seen),
     );
     m.last_seen = unstamp(j.last_seen);
@@ -408,7 +408,7 @@ fn message(j: MessageJson) -> Result<Message, String> {
             kind: link_kind(&l.kind).ok_or_else(|| bad("link kind", &l.kind))?,
             queue_id: QueueId::new(l.queue_id.as_bytes())
                 .ok_or_else(|| bad("queue ID", &l.queue_id))?,
-            host: l.host.map(|h| Rc::from(h.as_str())),
+            host: l.host.map(|h| Arc::from(h.as_str())),
             detail: l.detail.as_deref().and_then(link_detail),
         });
     }
@@ -515,8 +515,8 @@ mod tests {
         assert!(load(&path).unwrap().is_none());
         let mut m = Message::new(
             QueueId::new(b"4ABC123DEF"),
-            Rc::from("mail"),
-            Rc::from("postfix"),
+            Arc::from("mail"),
+            Arc::from("postfix"),
             Stamp {
                 secs: 1_795_886_000,
                 nanos: 5,

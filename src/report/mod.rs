@@ -1,7 +1,7 @@
 //! `mailtrail report`: the morning summary, built as one consumer of the pipeline.
 //!
-//! `Report` implements `pipeline::Sink`. Every section (one file each) owns its counters and is
-//! fed from the two `Sink` calls: `line` for facts about the server (rejects, warnings, SMTP
+//! `Report` implements `pipeline::ReadOnlySink`. Every section (one file each) owns its counters
+//! and is fed from the two sink calls: `line` for facts about the server (rejects, warnings, SMTP
 //! sessions, postscreen, master), `message` for the correlated messages (received, delivered,
 //! deferred, bounced, delays, domains, the queue at the end). Nothing is read twice and no
 //! counter grows without bound (see `count`). The counting rules and the JSON schema are in
@@ -25,7 +25,7 @@ use crate::envelope::Envelope;
 use crate::event::{DeliveryStatus, Event};
 use crate::output::Style;
 use crate::parse::Parsed;
-use crate::pipeline::{LineStats, LineView, Sink};
+use crate::pipeline::{LineStats, LineView, ReadOnlySink};
 use crate::text::terminal;
 use crate::time::Stamp;
 use normalize::AddressFolding;
@@ -274,7 +274,7 @@ fn count_host(hosts: &mut BTreeMap<String, u64>, host: &str) {
     }
 }
 
-impl Sink for Report {
+impl ReadOnlySink for Report {
     fn line(&mut self, line: &LineView<'_>) -> ControlFlow<()> {
         let (
             Parsed::Postfix {
@@ -321,11 +321,11 @@ impl Sink for Report {
         ControlFlow::Continue(())
     }
 
-    fn message(&mut self, m: Message) -> ControlFlow<()> {
+    fn message(&mut self, m: &Message) -> ControlFlow<()> {
         if !self.config.host_wanted(&m.host) {
             return ControlFlow::Continue(());
         }
-        let facts = Facts::new(&m, &self.config);
+        let facts = Facts::new(m, &self.config);
         self.totals.message(&facts);
         self.traffic.message(&facts);
         self.domains.message(&facts);
