@@ -305,8 +305,8 @@ mod tests {
         let smtp = s.get(b"smtp");
         let other = s.get(b"smt\xf0");
         for _ in 0..3 {
-            assert!(Rc::ptr_eq(&smtp.0, &s.get(b"smtp").0));
-            assert!(Rc::ptr_eq(&smtp.0, &s.get_str("smtp").0));
+            assert!(Arc::ptr_eq(&smtp.0, &s.get(b"smtp").0));
+            assert!(Arc::ptr_eq(&smtp.0, &s.get_str("smtp").0));
             assert_eq!(s.get(b"smtq"), "smtq");
             assert_eq!(s.get(b"smt"), "smt");
             assert_eq!(s.get(b"smt\xf0"), other);
