@@ -145,7 +145,13 @@ fn is_hop(m: &Message, a: &Attempt) -> bool {
 }
 
 impl<'m> Facts<'m> {
-    pub fn new(m: &'m Message, config: &Config, samples: &mut count::SampleMemo) -> Facts<'m> {
+    /// `attempts`: an empty vector to fill (the previous message's, for its allocation).
+    pub fn new(
+        m: &'m Message,
+        config: &Config,
+        samples: &mut count::SampleMemo,
+        mut attempts: Vec<AttemptFacts<'m>>,
+    ) -> Facts<'m> {
         let entered = m.queue_id.is_some()
             && matches!(m.origin, Some(Origin::Smtpd) | Some(Origin::Pickup))
             && !m.links.iter().any(|l| {
@@ -159,7 +165,7 @@ impl<'m> Facts<'m> {
             || m.recipients.iter().any(|r| !r.attempts.is_empty());
         let accepted = received && m.ending != Some(Ending::Rejected) && reached_queue;
         let sender = m.from.as_deref().map(|f| config.folding.fold(f));
-        let mut attempts = Vec::new();
+        attempts.clear();
         for r in &m.recipients {
             // Folded once per recipient, not per attempt (a deferred recipient has many).
             let mut to: Option<(Cow<'m, str>, usize)> = None;
@@ -231,6 +237,8 @@ pub struct Report {
     lines_in_period: u64,
     last_host: LastHost,
     samples: count::SampleMemo,
+    /// The last message's `Facts::attempts`, emptied, for the next one.
+    spare_attempts: Vec<AttemptFacts<'static>>,
     totals: totals::Totals,
     traffic: traffic::Traffic,
     domains: domains::Domains,
@@ -257,6 +265,7 @@ impl Report {
             },
             config,
             samples: count::SampleMemo::default(),
+            spare_attempts: Vec::new(),
             totals: totals::Totals::default(),
             traffic: traffic::Traffic::default(),
             domains: domains::Domains::default(),
@@ -365,7 +374,8 @@ impl Sink for Report {
         if !self.config.host_wanted(&m.host) {
             return ControlFlow::Continue(());
         }
-        let facts = Facts::new(&m, &self.config, &mut self.samples);
+        let attempts = emptied(std::mem::take(&mut self.spare_attempts));
+        let facts = Facts::new(&m, &self.config, &mut self.samples, attempts);
         self.totals.message(&facts);
         self.traffic.message(&facts);
         self.domains.message(&facts);
@@ -374,8 +384,17 @@ impl Sink for Report {
         self.delays.message(&facts, &mut self.samples);
         let end = self.end_of_input.unwrap_or(m.last_seen);
         self.queue.message(&facts, end);
+        self.spare_attempts = emptied(facts.attempts);
         ControlFlow::Continue(())
     }
+}
+
+/// The vector emptied, for attempts that borrow from another message. Collecting a vector's
+/// own iterator into items of the same size reuses its allocation: no allocation per message.
+// Not `filter`: the point is to change the items' lifetime, which only a new item can.
+#[allow(clippy::unnecessary_filter_map)]
+fn emptied<'a>(attempts: Vec<AttemptFacts<'_>>) -> Vec<AttemptFacts<'a>> {
+    attempts.into_iter().filter_map(|_| None).collect()
 }
 
 /// What was read, for the report's header and footer.
