@@ -43,14 +43,67 @@ pub struct Sample {
     index: Option<i32>,
 }
 
+/// The bucket of a value of at least `SKETCH_MIN`.
+fn bucket_index(x: f64) -> i32 {
+    (x.ln() / gamma_ln()).ceil() as i32
+}
+
+/// Whether a sketch counts `x` (not negative, finite).
+fn countable(x: f64) -> bool {
+    x.is_finite() && x >= 0.0
+}
+
 impl Sample {
     /// `None` for what a sketch does not count: negative or not finite.
     pub fn new(x: f64) -> Option<Sample> {
-        if !x.is_finite() || x < 0.0 {
+        if !countable(x) {
             return None;
         }
-        let index = (x >= SKETCH_MIN).then(|| (x.ln() / gamma_ln()).ceil() as i32);
+        let index = (x >= SKETCH_MIN).then(|| bucket_index(x));
         Some(Sample { x, index })
+    }
+}
+
+const SAMPLE_MEMO_BITS: u32 = 10;
+
+/// The buckets of values seen before. Postfix logs delays with two decimals (and connection
+/// times are whole seconds), so a few hundred values come back again and again: looking one up
+/// in this direct-mapped table costs a multiplication and a comparison, its logarithm far more.
+/// The bucket found is the very one `Sample::new` works out.
+pub struct SampleMemo {
+    /// (the value's bits, its bucket); 0 bits (the value 0, below `SKETCH_MIN`) for a free slot.
+    slots: Vec<(u64, i32)>,
+}
+
+impl Default for SampleMemo {
+    fn default() -> Self {
+        SampleMemo {
+            slots: vec![(0, 0); 1 << SAMPLE_MEMO_BITS],
+        }
+    }
+}
+
+impl SampleMemo {
+    /// `Sample::new(x)`, its bucket from memory when `x` was seen lately.
+    pub fn sample(&mut self, x: f64) -> Option<Sample> {
+        if !countable(x) || x < SKETCH_MIN {
+            return Sample::new(x);
+        }
+        let bits = x.to_bits();
+        let slot = (bits.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - SAMPLE_MEMO_BITS)) as usize;
+        let index = match self.slots.get_mut(slot) {
+            Some((known, index)) if *known == bits => *index,
+            Some(free) => {
+                let index = bucket_index(x);
+                *free = (bits, index);
+                index
+            }
+            None => bucket_index(x),
+        };
+        Some(Sample {
+            x,
+            index: Some(index),
+        })
     }
 }
 
@@ -173,7 +226,12 @@ impl Default for Distinct {
 pub fn hash64(bytes: &[u8]) -> u64 {
     let mut h = FxHasher::default();
     h.write(bytes);
-    let mut z = h.finish().wrapping_add(0x9e37_79b9_7f4a_7c15);
+    mix64(h.finish())
+}
+
+/// The SplitMix64 finaliser: every bit of the result depends on every bit of `z`.
+pub fn mix64(z: u64) -> u64 {
+    let mut z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
@@ -182,17 +240,29 @@ pub fn hash64(bytes: &[u8]) -> u64 {
 impl Distinct {
     pub fn add(&mut self, key: &str) {
         let h = hash64(key.as_bytes());
+        let Some(set) = &mut self.exact else {
+            self.register(h);
+            return;
+        };
+        set.insert(h);
+        if set.len() > DISTINCT_CAP {
+            // The registers are filled only now, from every distinct hash counted so far:
+            // the same registers as when each key is registered as it comes.
+            if let Some(set) = self.exact.take() {
+                for h in set {
+                    self.register(h);
+                }
+            }
+        }
+    }
+
+    /// Adds a hash to the HyperLogLog registers.
+    fn register(&mut self, h: u64) {
         let slot = (h >> (64 - HLL_BITS)) as usize;
         let rest = (h << HLL_BITS) | (1 << (HLL_BITS - 1));
         let rank = rest.leading_zeros() as u8 + 1;
         if let Some(r) = self.registers.get_mut(slot) {
             *r = (*r).max(rank);
-        }
-        if let Some(set) = &mut self.exact {
-            set.insert(h);
-            if set.len() > DISTINCT_CAP {
-                self.exact = None;
-            }
         }
     }
 
@@ -303,6 +373,10 @@ impl<V: Weighted> Tally<V> {
         self.map.get(key)
     }
 
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut V> {
+        self.map.get_mut(key)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
         self.map.iter().map(|(k, v)| (&**k, v))
     }
@@ -366,9 +440,52 @@ mod tests {
         }
         assert!(d.is_exact());
         assert_eq!(d.count(), 1000);
-        d.exact = None;
+        if let Some(set) = d.exact.take() {
+            for h in set {
+                d.register(h);
+            }
+        }
         let est = d.count() as f64;
         assert!((est - 1000.0).abs() / 1000.0 < 0.05, "{est}");
+    }
+
+    #[test]
+    fn distinct_past_the_cap_estimates_from_every_key() {
+        let mut d = Distinct::default();
+        let keys = DISTINCT_CAP + 1000;
+        for i in 0..keys {
+            d.add(&format!("k{i}"));
+        }
+        assert!(!d.is_exact());
+        let est = d.count() as f64;
+        assert!((est - keys as f64).abs() / (keys as f64) < 0.03, "{est}");
+    }
+
+    #[test]
+    fn sample_memo_finds_the_bucket_sample_new_finds() {
+        let mut memo = SampleMemo::default();
+        for round in 0..2 {
+            for i in 0..5000 {
+                for x in [
+                    f64::from(i) / 100.0,
+                    f64::from(i) * 7.3,
+                    1e-4 * f64::from(i),
+                ] {
+                    let (a, b) = (Sample::new(x), memo.sample(x));
+                    assert_eq!(
+                        a.map(|s| (s.x, s.index)),
+                        b.map(|s| (s.x, s.index)),
+                        "{x} {round}"
+                    );
+                }
+            }
+        }
+        for x in [-1.0, f64::NAN, f64::INFINITY, 0.0] {
+            assert_eq!(
+                memo.sample(x).map(|s| s.index),
+                Sample::new(x).map(|s| s.index)
+            );
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! (before the queue manager, in the queue manager, connection set-up, transmission),
 //! overall and per destination domain. Quantiles come from `count::Sketch` (±1%).
 
-use super::count::{Sample, Sketch, Tally, Weighted, SKETCH_ACCURACY};
+use super::count::{Sample, SampleMemo, Sketch, Tally, Weighted, SKETCH_ACCURACY};
 use super::table::{Align, Table};
 use super::{heading, human_secs, round, Facts, Outcome};
 use crate::output::Style;
@@ -39,11 +39,16 @@ struct Samples {
 }
 
 impl Samples {
-    fn new(total: Option<Sample>, d: Option<crate::event::Delays>) -> Samples {
+    fn new(
+        total: Option<Sample>,
+        d: Option<crate::event::Delays>,
+        memo: &mut SampleMemo,
+    ) -> Samples {
         Samples {
             total,
-            stages: d
-                .map(|d| [d.before_qmgr, d.in_qmgr, d.conn_setup, d.transmission].map(Sample::new)),
+            stages: d.map(|d| {
+                [d.before_qmgr, d.in_qmgr, d.conn_setup, d.transmission].map(|x| memo.sample(x))
+            }),
         }
     }
 }
@@ -95,7 +100,7 @@ impl Default for Delays {
 }
 
 impl Delays {
-    pub fn message(&mut self, f: &Facts<'_>) {
+    pub fn message(&mut self, f: &Facts<'_>, memo: &mut SampleMemo) {
         for a in &f.attempts {
             if a.outcome != Outcome::Delivered {
                 continue;
@@ -103,7 +108,7 @@ impl Delays {
             if a.attempt.delay.is_none() {
                 continue;
             }
-            let samples = Samples::new(a.delay, a.attempt.delays);
+            let samples = Samples::new(a.delay, a.attempt.delays, memo);
             self.all.add(&samples);
             self.by_domain.entry(a.counted_domain()).add(&samples);
         }

@@ -145,7 +145,13 @@ fn is_hop(m: &Message, a: &Attempt) -> bool {
 }
 
 impl<'m> Facts<'m> {
-    pub fn new(m: &'m Message, config: &Config) -> Facts<'m> {
+    /// `attempts`: an empty vector to fill (the previous message's, for its allocation).
+    pub fn new(
+        m: &'m Message,
+        config: &Config,
+        samples: &mut count::SampleMemo,
+        mut attempts: Vec<AttemptFacts<'m>>,
+    ) -> Facts<'m> {
         let entered = m.queue_id.is_some()
             && matches!(m.origin, Some(Origin::Smtpd) | Some(Origin::Pickup))
             && !m.links.iter().any(|l| {
@@ -159,7 +165,7 @@ impl<'m> Facts<'m> {
             || m.recipients.iter().any(|r| !r.attempts.is_empty());
         let accepted = received && m.ending != Some(Ending::Rejected) && reached_queue;
         let sender = m.from.as_deref().map(|f| config.folding.fold(f));
-        let mut attempts = Vec::new();
+        attempts.clear();
         for r in &m.recipients {
             // Folded once per recipient, not per attempt (a deferred recipient has many).
             let mut to: Option<(Cow<'m, str>, usize)> = None;
@@ -191,7 +197,7 @@ impl<'m> Facts<'m> {
                     to,
                     domain_at,
                     hour: local_hour(a.time),
-                    delay: a.delay.and_then(count::Sample::new),
+                    delay: a.delay.and_then(|d| samples.sample(d)),
                 });
             }
         }
@@ -229,9 +235,10 @@ pub struct Report {
     /// The last stamp of the whole input, for the age of what is still queued.
     end_of_input: Option<Stamp>,
     lines_in_period: u64,
-    /// The host of the line before, as logged and as text: consecutive lines nearly always
-    /// share it, so its bytes are compared instead of checked as UTF-8 again.
-    last_host: (Vec<u8>, String),
+    last_host: LastHost,
+    samples: count::SampleMemo,
+    /// The last message's `Facts::attempts`, emptied, for the next one.
+    spare_attempts: Vec<AttemptFacts<'static>>,
     totals: totals::Totals,
     traffic: traffic::Traffic,
     domains: domains::Domains,
@@ -245,13 +252,20 @@ pub struct Report {
 impl Report {
     pub fn new(config: Config) -> Report {
         Report {
-            config,
             hosts: BTreeMap::new(),
             first: None,
             last: None,
             end_of_input: None,
             lines_in_period: 0,
-            last_host: (Vec::new(), String::new()),
+            last_host: LastHost {
+                bytes: Vec::new(),
+                text: String::new(),
+                pending: 0,
+                wanted: config.host_wanted(""),
+            },
+            config,
+            samples: count::SampleMemo::default(),
+            spare_attempts: Vec::new(),
             totals: totals::Totals::default(),
             traffic: traffic::Traffic::default(),
             domains: domains::Domains::default(),
@@ -264,13 +278,45 @@ impl Report {
     }
 }
 
-fn count_host(hosts: &mut BTreeMap<String, u64>, host: &str) {
+/// The host of the line before: consecutive lines nearly always share it, so its bytes are
+/// compared instead of checked as UTF-8, looked up in `Report::hosts` and matched against
+/// `--host` again for every line.
+struct LastHost {
+    bytes: Vec<u8>,
+    text: String,
+    /// Its lines not yet added to `Report::hosts` (added when the host changes, or for the view).
+    pending: u64,
+    /// `Config::host_wanted`.
+    wanted: bool,
+}
+
+/// Adds `lines` lines of `host`. Adding a host's consecutive lines at once counts as adding
+/// them one by one: the first decides where they go, and the map does not change in between.
+fn count_host(hosts: &mut BTreeMap<String, u64>, host: &str, lines: u64) {
+    if lines == 0 {
+        return;
+    }
     if let Some(n) = hosts.get_mut(host) {
-        *n += 1;
+        *n += lines;
     } else if hosts.len() < MAX_HOSTS {
-        hosts.insert(host.to_string(), 1);
+        hosts.insert(host.to_string(), lines);
     } else {
-        *hosts.entry("(other hosts)".to_string()).or_default() += 1;
+        *hosts.entry("(other hosts)".to_string()).or_default() += lines;
+    }
+}
+
+/// `a == b` for short byte strings such as host names, without the call to `memcmp` that
+/// costs more than comparing a dozen bytes: up to 16 bytes as two (overlapping) words.
+fn same_short_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    match (a.first_chunk::<8>(), b.first_chunk::<8>()) {
+        (Some(a_head), Some(b_head)) if a.len() <= 16 => {
+            a_head == b_head && a.last_chunk::<8>() == b.last_chunk::<8>()
+        }
+        (None, _) => a.iter().zip(b).all(|(x, y)| x == y),
+        _ => a == b,
     }
 }
 
@@ -289,17 +335,20 @@ impl ReadOnlySink for Report {
         if self.end_of_input.is_none_or(|e| time > e) {
             self.end_of_input = Some(time);
         }
-        let (host_bytes, host_text) = &mut self.last_host;
-        if host_bytes.as_slice() != envelope.host {
-            host_bytes.clear();
-            host_bytes.extend_from_slice(envelope.host);
-            *host_text = text_of(envelope.host).into_owned();
+        let last = &mut self.last_host;
+        if !same_short_bytes(&last.bytes, envelope.host) {
+            count_host(&mut self.hosts, &last.text, last.pending);
+            last.bytes.clear();
+            last.bytes.extend_from_slice(envelope.host);
+            last.text = text_of(envelope.host).into_owned();
+            last.pending = 0;
+            last.wanted = self.config.host_wanted(&last.text);
         }
-        let host = host_text.as_str();
-        count_host(&mut self.hosts, host);
-        if !self.config.host_wanted(host) || !self.config.in_period(time) {
+        last.pending += 1;
+        if !last.wanted || !self.config.in_period(time) {
             return ControlFlow::Continue(());
         }
+        let host = last.text.as_str();
         self.lines_in_period += 1;
         if self.first.is_none_or(|f| time < f) {
             self.first = Some(time);
@@ -325,17 +374,27 @@ impl ReadOnlySink for Report {
         if !self.config.host_wanted(&m.host) {
             return ControlFlow::Continue(());
         }
-        let facts = Facts::new(m, &self.config);
+        let attempts = emptied(std::mem::take(&mut self.spare_attempts));
+        let facts = Facts::new(m, &self.config, &mut self.samples, attempts);
         self.totals.message(&facts);
         self.traffic.message(&facts);
         self.domains.message(&facts);
         self.top.message(&facts);
         self.problems.message(&facts);
-        self.delays.message(&facts);
+        self.delays.message(&facts, &mut self.samples);
         let end = self.end_of_input.unwrap_or(m.last_seen);
         self.queue.message(&facts, end);
+        self.spare_attempts = emptied(facts.attempts);
         ControlFlow::Continue(())
     }
+}
+
+/// The vector emptied, for attempts that borrow from another message. Collecting a vector's
+/// own iterator into items of the same size reuses its allocation: no allocation per message.
+// Not `filter`: the point is to change the items' lifetime, which only a new item can.
+#[allow(clippy::unnecessary_filter_map)]
+fn emptied<'a>(attempts: Vec<AttemptFacts<'_>>) -> Vec<AttemptFacts<'a>> {
+    attempts.into_iter().filter_map(|_| None).collect()
 }
 
 /// What was read, for the report's header and footer.
@@ -387,8 +446,16 @@ pub struct ReportView {
 }
 
 impl Report {
+    /// Understood Postfix lines by host, the last host's lines included.
+    fn hosts(&self) -> BTreeMap<String, u64> {
+        let mut hosts = self.hosts.clone();
+        count_host(&mut hosts, &self.last_host.text, self.last_host.pending);
+        hosts
+    }
+
     pub fn view(&self, sources: &[String], stats: &LineStats) -> ReportView {
         let top = self.config.top;
+        let hosts = self.hosts();
         let by_host = self.totals.by_host();
         ReportView {
             report_version: 1,
@@ -409,15 +476,15 @@ impl Report {
                 since: self.config.since.map(|t| t.rfc3339()),
                 until: self.config.until.map(|t| t.rfc3339()),
             },
-            hosts: self.hosts.clone(),
             // As the log spells it, when it holds that host.
             host: self.config.host.as_ref().map(|h| {
-                self.hosts
+                hosts
                     .keys()
                     .find(|k| k.eq_ignore_ascii_case(h))
                     .unwrap_or(h)
                     .clone()
             }),
+            hosts,
             totals: self.totals.view(),
             totals_by_host: if by_host.len() > 1 {
                 by_host
@@ -597,5 +664,60 @@ pub fn day_label(day: i64) -> String {
     match jiff::Timestamp::from_second(day * 86400) {
         Ok(ts) => ts.strftime("%Y-%m-%d").to_string(),
         Err(_) => day.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_bytes_compare_as_slices_do() {
+        let texts: Vec<Vec<u8>> = (0..40)
+            .flat_map(|n| {
+                let base: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+                let mut first = base.clone();
+                let mut last = base.clone();
+                if let Some(b) = first.first_mut() {
+                    *b = b'Z';
+                }
+                if let Some(b) = last.last_mut() {
+                    *b = b'Z';
+                }
+                let mut middle = base.clone();
+                if let Some(b) = middle.get_mut(n / 2) {
+                    *b = b'Z';
+                }
+                [base, first, last, middle]
+            })
+            .collect();
+        for a in &texts {
+            for b in &texts {
+                assert_eq!(same_short_bytes(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn host_lines_added_at_once_count_as_one_by_one() {
+        let lines = ["a", "a", "b", "a", "c", "c", "d", "b", "e", "e", "a"];
+        let (mut one_by_one, mut at_once) = (BTreeMap::new(), BTreeMap::new());
+        let mut run: Option<(&str, u64)> = None;
+        for host in lines {
+            count_host(&mut one_by_one, host, 1);
+            match &mut run {
+                Some((h, n)) if *h == host => *n += 1,
+                _ => {
+                    if let Some((h, n)) = run {
+                        count_host(&mut at_once, h, n);
+                    }
+                    run = Some((host, 1));
+                }
+            }
+        }
+        if let Some((h, n)) = run {
+            count_host(&mut at_once, h, n);
+        }
+        assert_eq!(one_by_one, at_once);
     }
 }

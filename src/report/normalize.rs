@@ -355,10 +355,15 @@ impl AddressFolding {
 /// `User@Example.COM` → `User@example.com`; no allocation when already lower case.
 pub fn lower_domain(a: Cow<'_, str>) -> Cow<'_, str> {
     // One pass over the bytes: most addresses are already lower case, and are handed back.
-    let upper_after_at = a
-        .bytes()
-        .skip_while(|&b| b != b'@')
-        .any(|b| b.is_ascii_uppercase());
+    // The domain is looked at whole (no early exit), which the compiler does a word at a time.
+    let bytes = a.as_bytes();
+    let upper_after_at = bytes.iter().position(|&b| b == b'@').is_some_and(|at| {
+        bytes
+            .get(at..)
+            .unwrap_or_default()
+            .iter()
+            .fold(false, |upper, b| upper | b.is_ascii_uppercase())
+    });
     if !upper_after_at {
         return a;
     }

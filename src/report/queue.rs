@@ -34,6 +34,8 @@ pub struct Queue {
     held_recipients: u64,
     oldest: f64,
     domains: BTreeMap<String, Row>,
+    /// A deferred recipient is retried with the same reply: normalised once.
+    replies: normalize::ReplyMemo,
 }
 
 fn bucket(age_secs: f64) -> usize {
@@ -65,13 +67,18 @@ impl Queue {
         let age = (end.as_f64() - arrival).max(0.0);
         self.oldest = self.oldest.max(age);
         let open: Vec<_> = m.recipients.iter().filter(|r| r.status.is_open()).collect();
-        let mut add = |domain: &str, held: bool, last: Option<(Stamp, String)>| {
+        // `last`: the recipient's latest deferral and its reply as logged, normalised only
+        // when it becomes the domain's latest.
+        let mut add = |domain: &str, held: bool, last: Option<(Stamp, &str)>| {
             let key = if self.domains.contains_key(domain) || self.domains.len() < CAP {
                 domain
             } else {
                 "(other domains)"
             };
-            let row = self.domains.entry(key.to_string()).or_default();
+            let row = match self.domains.get_mut(key) {
+                Some(row) => row,
+                None => self.domains.entry(key.to_string()).or_default(),
+            };
             row.recipients += 1;
             if held {
                 row.held += 1;
@@ -79,8 +86,10 @@ impl Queue {
             if let Some(b) = row.buckets.get_mut(bucket(age)) {
                 *b += 1;
             }
-            if let Some((t, reason)) = last {
+            if let Some((t, reply)) = last {
                 if row.last.as_ref().is_none_or(|(lt, _)| t >= *lt) {
+                    let mut reason = String::new();
+                    self.replies.reply_into(reply, &mut reason);
                     row.last = Some((t, reason));
                 }
             }
@@ -102,7 +111,7 @@ impl Queue {
                 .iter()
                 .rev()
                 .find(|a| a.status == DeliveryStatus::Deferred)
-                .map(|a| (a.time, normalize::reply(&a.reply)));
+                .map(|a| (a.time, &*a.reply));
             let held = m.held || r.status == RecipientStatus::Held;
             if held {
                 self.held_recipients += 1;

@@ -2,16 +2,17 @@
 //! connections by stage, the share with TLS, SASL logins and failures by user and by client;
 //! and postscreen: connections, PASS NEW/OLD, failed tests, DNSBL hits by list.
 
-use super::count::{hash64, Sketch, Tally, Weighted};
+use super::count::{mix64, SampleMemo, Sketch, Tally, Weighted};
 use super::table::{Align, Table};
 use super::{heading, hour_label, human_secs, round, LineFacts};
 use crate::event::{Event, Interruption};
 use crate::output::Style;
 use crate::text::{owned, terminal};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHasher};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::hash::Hasher;
 
 const CAP: usize = 20_000;
 /// Open sessions remembered (connect without disconnect yet); beyond, the oldest are forgotten.
@@ -37,6 +38,7 @@ pub struct Sessions {
     /// Open sessions by (host, tag, pid): when they connected.
     open: FxHashMap<u64, f64>,
     durations: Sketch,
+    durations_memo: SampleMemo,
     total_seconds: f64,
     interrupted: Tally<u64>,
     tls: u64,
@@ -60,6 +62,7 @@ impl Default for Sessions {
             clients: Tally::new(CAP),
             open: FxHashMap::default(),
             durations: Sketch::default(),
+            durations_memo: SampleMemo::default(),
             total_seconds: 0.0,
             interrupted: Tally::new(256),
             tls: 0,
@@ -76,10 +79,16 @@ impl Default for Sessions {
     }
 }
 
+/// The session's (host, tag, pid) in one hash; each text ends with a byte no text holds, so
+/// that `ab` + `c` and `a` + `bc` differ.
 fn session_key(l: &LineFacts<'_>) -> u64 {
-    hash64(l.envelope.host)
-        ^ hash64(l.envelope.program.tag).rotate_left(17)
-        ^ u64::from(l.envelope.pid.unwrap_or(0)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    let mut h = FxHasher::default();
+    h.write(l.envelope.host);
+    h.write_u8(0xff);
+    h.write(l.envelope.program.tag);
+    h.write_u8(0xff);
+    h.write_u32(l.envelope.pid.unwrap_or(0));
+    mix64(h.finish())
 }
 
 /// A `Tally<u64>` bump keyed by bytes, allocating only for a new key.
@@ -109,11 +118,13 @@ impl Sessions {
             Event::Disconnect { client, .. } if smtpd => {
                 if let Some(start) = self.open.remove(&session_key(l)) {
                     let secs = (l.time.as_f64() - start).max(0.0);
-                    self.durations.add(secs);
+                    if let Some(s) = self.durations_memo.sample(secs) {
+                        self.durations.add_sample(s);
+                    }
                     self.total_seconds += secs;
                     if let Ok(ip) = std::str::from_utf8(client.ip) {
-                        if self.clients.get(ip).is_some() {
-                            self.clients.entry(ip).seconds += secs;
+                        if let Some(c) = self.clients.get_mut(ip) {
+                            c.seconds += secs;
                         }
                     }
                 }

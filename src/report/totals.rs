@@ -60,18 +60,14 @@ pub struct Totals {
     sender_domains: Distinct,
     recipients: Distinct,
     recipient_domains: Distinct,
-    spare: Counts,
 }
 
 impl Totals {
-    fn host(&mut self, host: &str) -> &mut Counts {
-        if !self.by_host.contains_key(host) {
-            self.by_host.insert(host.to_string(), Counts::default());
-        }
+    /// Counts `add` into `host`'s counts: one search for a host already counted.
+    fn count(&mut self, host: &str, add: impl FnOnce(&mut Counts)) {
         match self.by_host.get_mut(host) {
-            Some(c) => c,
-            // Not reached: the host was just added. A spare keeps this total without a panic.
-            None => &mut self.spare,
+            Some(c) => add(c),
+            None => add(self.by_host.entry(host.to_string()).or_default()),
         }
     }
 
@@ -93,7 +89,7 @@ impl Totals {
             } => |c| &mut c.held,
             _ => return,
         };
-        *field(self.host(l.host)) += 1;
+        self.count(l.host, |c| *field(c) += 1);
     }
 
     pub fn message(&mut self, f: &Facts<'_>) {
@@ -149,7 +145,7 @@ impl Totals {
         }
         c.expired = expired(f);
         if c != Counts::default() {
-            self.host(&m.host).add(&c);
+            self.count(&m.host, |counts| counts.add(&c));
         }
     }
 
