@@ -8,9 +8,12 @@
 //! carry its client, HELO, TLS and commands; a session is the lines of one `tag[pid]` from its
 //! `connect` to its `disconnect`). Each of these is a needle; a multi-pattern search over big
 //! blocks of bytes finds the lines holding one, and only those lines are parsed. What they name
-//! becomes a needle in turn. Needles found late are searched for in another pass over the whole
-//! input (so that lines *before* the line that revealed them, in any file, are found too), until
-//! a pass finds nothing new: the selection is closed, whatever the distance between lines.
+//! becomes a needle in turn. The first pass keeps the last few MiB it read and searches back in
+//! them for the needles it takes in late (the lines of a message or a session nearly always
+//! stand close together). Each needle remembers from which line on it has been searched; a
+//! further pass searches the input before that line (in any file) for the queue IDs, and for
+//! a session only where its lines there can belong to the answer. Passes go on until one finds
+//! nothing new: the selection is closed, whatever the distance between lines.
 //!
 //! The tracker must see the selected lines exactly as it would among all the others. Two things
 //! it keeps from every line are rebuilt by the first pass, which looks at each line's stamp:
@@ -132,7 +135,7 @@ struct Limits {
 impl Limits {
     const DEFAULT: Limits = Limits {
         piece: usize::MAX,
-        lookback: 16 * 1024 * 1024,
+        lookback: 4 * 1024 * 1024,
     };
 }
 
@@ -269,6 +272,14 @@ enum Finder {
         needles: Vec<Vec<u8>>,
         max_offset: usize,
     },
+    /// Candidates where two bytes of `needle` that are no letters (alike in any case) stand,
+    /// found with SIMD as `memmem` finds its candidates, then checked whole (ignoring ASCII
+    /// case): one needle is searched for faster so than as case variants.
+    #[cfg(target_arch = "x86_64")]
+    CaseFreePair {
+        pair: memchr::arch::x86_64::avx2::packedpair::Finder,
+        needle: Vec<u8>,
+    },
     One(memchr::memmem::Finder<'static>),
     Packed(aho_corasick::packed::Searcher),
     Automaton(AhoCorasick),
@@ -315,6 +326,29 @@ impl Finder {
                     }
                 }
                 best.map(|b| (b, 0))
+            }
+            #[cfg(target_arch = "x86_64")]
+            Finder::CaseFreePair { pair, needle } => {
+                let whole = |w: &[u8]| w.eq_ignore_ascii_case(needle);
+                let mut at = span.start;
+                loop {
+                    let rest = haystack.get(at..)?;
+                    if rest.len() < pair.min_haystack_len() {
+                        // Too short for the vectors.
+                        return rest
+                            .windows(needle.len())
+                            .position(whole)
+                            .map(|i| (at + i, 0));
+                    }
+                    let candidate = at + pair.find_prefilter(rest)?;
+                    if haystack
+                        .get(candidate..candidate + needle.len())
+                        .is_some_and(whole)
+                    {
+                        return Some((candidate, 0));
+                    }
+                    at = candidate + 1;
+                }
             }
             Finder::One(f) => haystack
                 .get(span.start..)
@@ -367,6 +401,26 @@ fn searcher(needles: &[Vec<u8>], ignore_case: bool) -> Option<Finder> {
         .min(PART_LEN);
     if !ignore_case || part_len < 3 {
         return Finder::new(needles.to_vec(), ignore_case);
+    }
+    #[cfg(target_arch = "x86_64")]
+    if let [needle] = needles {
+        // The first and the last byte that is no letter, if they are two.
+        let mut case_free =
+            (0..needle.len()).filter(|&i| needle.get(i).is_some_and(|b| !b.is_ascii_alphabetic()));
+        let first = case_free.next();
+        let pair = first
+            .zip(case_free.next_back())
+            .and_then(|(a, b)| Some((u8::try_from(a).ok()?, u8::try_from(b).ok()?)))
+            .and_then(|(a, b)| memchr::arch::all::packedpair::Pair::with_indices(needle, a, b))
+            .and_then(|pair| {
+                memchr::arch::x86_64::avx2::packedpair::Finder::with_pair(needle, pair)
+            });
+        if let Some(pair) = pair {
+            return Some(Finder::CaseFreePair {
+                pair,
+                needle: needle.clone(),
+            });
+        }
     }
     // The same length for every part: no part can hide another one starting at the same byte.
     let mut variants: Vec<Vec<u8>> = Vec::new();
@@ -522,11 +576,20 @@ impl Search<'_> {
         searcher(&needles, false).ok_or(GiveUp)
     }
 
-    /// A searcher for every queue ID and process taken in so far.
-    fn discovered(&self) -> Result<Finder, GiveUp> {
-        let ids: Vec<QueueId> = self.ids.iter().copied().collect();
+    /// A searcher for every queue ID and process taken in so far (but the queue IDs holding
+    /// the query, which the query finds); `None` for none.
+    fn discovered(&self) -> Result<Option<Finder>, GiveUp> {
+        let ids: Vec<QueueId> = self
+            .ids
+            .iter()
+            .filter(|q| !self.query.is_match(q.as_bytes()))
+            .copied()
+            .collect();
         let sessions: Vec<SessionKey> = self.sessions.keys().cloned().collect();
-        self.finder_for(&ids, &sessions)
+        if ids.is_empty() && sessions.is_empty() {
+            return Ok(None);
+        }
+        self.finder_for(&ids, &sessions).map(Some)
     }
 
     /// Takes in what the line at `at` names if it names the query or a message taken in
@@ -634,7 +697,7 @@ impl Search<'_> {
                             }
                             let grew = self.grow((index, number));
                             if grew {
-                                discovered = Some(self.discovered()?);
+                                discovered = self.discovered()?;
                             }
                             if grew || next_discovered.is_some_and(|h| h <= end) {
                                 next_discovered =
@@ -650,7 +713,7 @@ impl Search<'_> {
                     self.kept_bytes += bytes.len();
                     self.kept.push_back(block);
                     if self.look_back((index, number + 1))? {
-                        discovered = Some(self.discovered()?);
+                        discovered = self.discovered()?;
                     }
                     while self.kept_bytes > self.limits.lookback {
                         let Some(old) = self.kept.pop_front() else {
