@@ -8,9 +8,12 @@
 //! carry its client, HELO, TLS and commands; a session is the lines of one `tag[pid]` from its
 //! `connect` to its `disconnect`). Each of these is a needle; a multi-pattern search over big
 //! blocks of bytes finds the lines holding one, and only those lines are parsed. What they name
-//! becomes a needle in turn. Needles found late are searched for in another pass over the whole
-//! input (so that lines *before* the line that revealed them, in any file, are found too), until
-//! a pass finds nothing new: the selection is closed, whatever the distance between lines.
+//! becomes a needle in turn. The first pass keeps the last few MiB it read and searches back in
+//! them for the needles it takes in late (the lines of a message or a session nearly always
+//! stand close together). Each needle remembers from which line on it has been searched; a
+//! further pass searches the input before that line (in any file) for the queue IDs, and for
+//! a session only where its lines there can belong to the answer. Passes go on until one finds
+//! nothing new: the selection is closed, whatever the distance between lines.
 //!
 //! The tracker must see the selected lines exactly as it would among all the others. Two things
 //! it keeps from every line are rebuilt by the first pass, which looks at each line's stamp:
@@ -28,13 +31,14 @@
 use crate::envelope::RawStamp;
 use crate::event::Event;
 use crate::input::{line_end, Source, SourceKind};
+use crate::parse::bytes::find_byte;
 use crate::parse::queue_id::QueueId;
 use crate::parse::{LineParser, Parsed};
 use crate::select::Query;
 use crate::time::{Clock, TimeSettings};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 /// What the pipeline is given instead of every line, per source, in line order.
 pub struct Selection {
@@ -111,8 +115,60 @@ struct Hit {
 /// Position of a line: (source index, line number).
 type At = (usize, u64);
 
+/// Before every line of the input.
+const START: At = (0, 0);
+/// After every line of the input.
+const END: At = (usize::MAX, u64::MAX);
+
+/// How the input is cut up and how much of it is kept; tests make both small, to find out
+/// that the selection does not depend on them.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// Bytes of whole lines searched at a time at most (a longer line alone), within the
+    /// blocks the reader hands out.
+    piece: usize,
+    /// Bytes of the input the first pass keeps, to search back in for what it takes in late:
+    /// the lines of a message or of a session nearly always stand close together.
+    lookback: usize,
+}
+
+impl Limits {
+    const DEFAULT: Limits = Limits {
+        piece: usize::MAX,
+        lookback: 4 * 1024 * 1024,
+    };
+}
+
+/// Runs of whole lines of `block`, each of `size` bytes at most unless a line is longer.
+fn pieces(block: &[u8], size: usize) -> impl Iterator<Item = &[u8]> {
+    let mut rest = block;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let cut = match rest.get(..size) {
+            Some(head) if size < rest.len() => memchr::memrchr(b'\n', head)
+                .or_else(|| memchr::memchr(b'\n', rest))
+                .map_or(rest.len(), |i| i + 1),
+            _ => rest.len(),
+        };
+        let (piece, after) = rest.split_at(cut);
+        rest = after;
+        Some(piece)
+    })
+}
+
+/// Whole lines of a source as the first pass read them, kept to search back in.
+struct Block {
+    source: usize,
+    /// The number of its first line.
+    first: u64,
+    bytes: Vec<u8>,
+}
+
 struct Search<'a> {
     sources: &'a [Source],
+    limits: Limits,
     parser: LineParser,
     time: &'a TimeSettings,
     query: Finder,
@@ -121,9 +177,18 @@ struct Search<'a> {
     marks: Vec<Vec<Mark>>,
     ids: HashSet<QueueId>,
     sessions: HashMap<SessionKey, Vec<u8>>,
-    /// Needles every line has been searched for.
-    searched_ids: HashSet<QueueId>,
-    searched_sessions: HashSet<SessionKey>,
+    /// For each needle searched for: the line from which on every line has been.
+    id_from: HashMap<QueueId, At>,
+    session_from: HashMap<SessionKey, At>,
+    /// The last blocks of the first pass: `limits.lookback` bytes and the last one read.
+    kept: VecDeque<Block>,
+    kept_bytes: usize,
+    /// Buffers of blocks no longer kept, to be filled again.
+    spare: Vec<Vec<u8>>,
+    /// Bytes the searches back may still read: twice the input read so far and the bytes kept.
+    /// Past it (an answer naming ever more messages), needles taken in are searched for in
+    /// the input before them by a further pass instead.
+    lookback_budget: usize,
 }
 
 /// The lines `query` can need, or `None` where the prefilter cannot be sure or would not win.
@@ -132,6 +197,16 @@ pub fn select(
     query: &Query,
     syslog_names: &[String],
     time: &TimeSettings,
+) -> Option<Selection> {
+    select_within(sources, query, syslog_names, time, Limits::DEFAULT)
+}
+
+fn select_within(
+    sources: &[Source],
+    query: &Query,
+    syslog_names: &[String],
+    time: &TimeSettings,
+    limits: Limits,
 ) -> Option<Selection> {
     if sources
         .iter()
@@ -143,6 +218,7 @@ pub fn select(
     let query = searcher(&needles, true)?;
     let mut search = Search {
         sources,
+        limits,
         parser: LineParser::new(syslog_names),
         time,
         query,
@@ -151,8 +227,12 @@ pub fn select(
         marks: Vec::new(),
         ids: HashSet::default(),
         sessions: HashMap::default(),
-        searched_ids: HashSet::default(),
-        searched_sessions: HashSet::default(),
+        id_from: HashMap::default(),
+        session_from: HashMap::default(),
+        kept: VecDeque::new(),
+        kept_bytes: 0,
+        spare: Vec::new(),
+        lookback_budget: limits.lookback,
     };
     search.run().ok()?;
     Some(search.into_selection())
@@ -175,17 +255,30 @@ fn query_needles(query: &Query) -> Option<Vec<Vec<u8>>> {
     Some(needles)
 }
 
-/// Case variants a case-insensitive search is spelt out into at most: a few dozen exact
-/// patterns are searched with SIMD (Teddy), far faster than a case-folding automaton.
-const MAX_VARIANTS: usize = 64;
+/// Bytes of each needle a case-insensitive search looks for exactly, spelt out in their case
+/// variants (at most 16): Teddy looks at four bytes. A candidate is then checked whole.
+const PART_LEN: usize = 4;
+/// Patterns Teddy searches for at most.
+const MAX_PACKED: usize = 64;
 
 /// Finds the next of several patterns: `memmem` for one, SIMD (Teddy) for a few dozen, an
 /// automaton beyond.
 enum Finder {
-    /// Candidates from `prefixes`, kept where one of `needles` stands whole (ignoring case).
+    /// Candidates from `parts`, kept where a needle stands whole around them (ignoring ASCII
+    /// case). For each pattern of `parts`: the needles holding it, with its offset in each.
     Verified {
-        prefixes: Box<Finder>,
+        parts: Box<Finder>,
+        places: Vec<Vec<(usize, usize)>>,
         needles: Vec<Vec<u8>>,
+        max_offset: usize,
+    },
+    /// Candidates where two bytes of `needle` that are no letters (alike in any case) stand,
+    /// found with SIMD as `memmem` finds its candidates, then checked whole (ignoring ASCII
+    /// case): one needle is searched for faster so than as case variants.
+    #[cfg(target_arch = "x86_64")]
+    CaseFreePair {
+        pair: memchr::arch::x86_64::avx2::packedpair::Finder,
+        needle: Vec<u8>,
     },
     One(memchr::memmem::Finder<'static>),
     Packed(aho_corasick::packed::Searcher),
@@ -193,31 +286,80 @@ enum Finder {
 }
 
 impl Finder {
-    /// The start of the next match at or after `from`.
+    /// The start of the leftmost match at or after `from`.
     fn find(&self, haystack: &[u8], from: usize) -> Option<usize> {
+        self.find_pattern(haystack, from).map(|(at, _)| at)
+    }
+
+    /// The start of the leftmost match at or after `from`, and which pattern it is.
+    fn find_pattern(&self, haystack: &[u8], from: usize) -> Option<(usize, usize)> {
         let span = from.min(haystack.len())..haystack.len();
         match self {
-            Finder::Verified { prefixes, needles } => {
-                let mut from = span.start;
-                loop {
-                    let at = prefixes.find(haystack, from)?;
-                    let here = haystack.get(at..).unwrap_or_default();
-                    let whole = |n: &Vec<u8>| {
-                        here.get(..n.len())
-                            .is_some_and(|w| w.eq_ignore_ascii_case(n))
-                    };
-                    if needles.iter().any(whole) {
-                        return Some(at);
+            Finder::Verified {
+                parts,
+                places,
+                needles,
+                max_offset,
+            } => {
+                // Parts stand at different offsets in their needles: the first whole needle
+                // found is the leftmost one only once no candidate further on can start
+                // before it.
+                let mut best: Option<usize> = None;
+                let mut at = span.start;
+                while let Some((candidate, part)) = parts.find_pattern(haystack, at) {
+                    if best.is_some_and(|b| candidate > b + max_offset) {
+                        break;
                     }
-                    from = at + 1;
+                    at = candidate + 1;
+                    for &(needle, offset) in places.get(part).into_iter().flatten() {
+                        let Some(start) = candidate.checked_sub(offset) else {
+                            continue;
+                        };
+                        let whole = needles.get(needle).is_some_and(|n| {
+                            haystack
+                                .get(start..start + n.len())
+                                .is_some_and(|w| w.eq_ignore_ascii_case(n))
+                        });
+                        if whole && start >= span.start && best.is_none_or(|b| start < b) {
+                            best = Some(start);
+                        }
+                    }
+                }
+                best.map(|b| (b, 0))
+            }
+            #[cfg(target_arch = "x86_64")]
+            Finder::CaseFreePair { pair, needle } => {
+                let whole = |w: &[u8]| w.eq_ignore_ascii_case(needle);
+                let mut at = span.start;
+                loop {
+                    let rest = haystack.get(at..)?;
+                    if rest.len() < pair.min_haystack_len() {
+                        // Too short for the vectors.
+                        return rest
+                            .windows(needle.len())
+                            .position(whole)
+                            .map(|i| (at + i, 0));
+                    }
+                    let candidate = at + pair.find_prefilter(rest)?;
+                    if haystack
+                        .get(candidate..candidate + needle.len())
+                        .is_some_and(whole)
+                    {
+                        return Some((candidate, 0));
+                    }
+                    at = candidate + 1;
                 }
             }
             Finder::One(f) => haystack
                 .get(span.start..)
                 .and_then(|h| f.find(h))
-                .map(|i| i + span.start),
-            Finder::Packed(s) => s.find_in(haystack, span.into()).map(|m| m.start()),
-            Finder::Automaton(a) => a.find(Input::new(haystack).span(span)).map(|m| m.start()),
+                .map(|i| (i + span.start, 0)),
+            Finder::Packed(s) => s
+                .find_in(haystack, span.into())
+                .map(|m| (m.start(), m.pattern().as_usize())),
+            Finder::Automaton(a) => a
+                .find(Input::new(haystack).span(span))
+                .map(|m| (m.start(), m.pattern().as_usize())),
         }
     }
 
@@ -229,7 +371,7 @@ impl Finder {
         if let (false, [one]) = (ignore_case, patterns.as_slice()) {
             return Some(Finder::One(memchr::memmem::Finder::new(one).into_owned()));
         }
-        if !ignore_case && patterns.len() <= MAX_VARIANTS {
+        if !ignore_case && patterns.len() <= MAX_PACKED {
             let packed = aho_corasick::packed::Config::new()
                 .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
                 .builder()
@@ -251,45 +393,105 @@ impl Finder {
 /// A searcher for any of `needles`; ignoring ASCII case if asked. Queue IDs and processes are
 /// written one way (the tracker keys them as written); the query may be written any way.
 fn searcher(needles: &[Vec<u8>], ignore_case: bool) -> Option<Finder> {
-    if !ignore_case {
-        return Finder::new(needles.to_vec(), false);
+    let part_len = needles
+        .iter()
+        .map(Vec::len)
+        .min()
+        .unwrap_or(0)
+        .min(PART_LEN);
+    if !ignore_case || part_len < 3 {
+        return Finder::new(needles.to_vec(), ignore_case);
     }
-    // Each needle's longest beginning with few enough letters for its case variants to stay
-    // within the budget; a match of a variant is a candidate, checked whole.
-    let letters_each = (MAX_VARIANTS / needles.len().max(1)).max(1).ilog2() as usize;
-    let mut variants: Vec<Vec<u8>> = Vec::new();
-    let mut whole = true;
-    for needle in needles {
-        let letters: Vec<usize> = (0..needle.len())
-            .filter(|&i| needle.get(i).is_some_and(u8::is_ascii_alphabetic))
-            .collect();
-        let len = letters.get(letters_each).copied().unwrap_or(needle.len());
-        if len < 3 {
-            return Finder::new(needles.to_vec(), true);
+    #[cfg(target_arch = "x86_64")]
+    if let [needle] = needles {
+        // The first and the last byte that is no letter, if they are two.
+        let mut case_free =
+            (0..needle.len()).filter(|&i| needle.get(i).is_some_and(|b| !b.is_ascii_alphabetic()));
+        let first = case_free.next();
+        let pair = first
+            .zip(case_free.next_back())
+            .and_then(|(a, b)| Some((u8::try_from(a).ok()?, u8::try_from(b).ok()?)))
+            .and_then(|(a, b)| memchr::arch::all::packedpair::Pair::with_indices(needle, a, b))
+            .and_then(|pair| {
+                memchr::arch::x86_64::avx2::packedpair::Finder::with_pair(needle, pair)
+            });
+        if let Some(pair) = pair {
+            return Some(Finder::CaseFreePair {
+                pair,
+                needle: needle.clone(),
+            });
         }
-        whole &= len == needle.len();
-        let prefix = needle.get(..len).unwrap_or_default().to_ascii_lowercase();
-        let letters: Vec<usize> = letters.into_iter().take_while(|&i| i < len).collect();
-        for mask in 0..1usize << letters.len() {
-            let mut v = prefix.clone();
-            for (bit, &i) in letters.iter().enumerate() {
-                if mask & (1 << bit) != 0 {
-                    if let Some(b) = v.get_mut(i) {
-                        b.make_ascii_uppercase();
-                    }
+    }
+    // The same length for every part: no part can hide another one starting at the same byte.
+    let mut variants: Vec<Vec<u8>> = Vec::new();
+    let mut places: Vec<Vec<(usize, usize)>> = Vec::new();
+    for (index, needle) in needles.iter().enumerate() {
+        let offset = fewest_letters(needle, part_len);
+        let part = needle.get(offset..offset + part_len).unwrap_or_default();
+        for variant in case_variants(part) {
+            match variants.iter().position(|v| *v == variant) {
+                Some(i) => places.get_mut(i)?.push((index, offset)),
+                None => {
+                    variants.push(variant);
+                    places.push(vec![(index, offset)]);
                 }
             }
-            variants.push(v);
         }
     }
-    let prefixes = Finder::new(variants, false)?;
-    if whole {
-        return Some(prefixes);
-    }
     Some(Finder::Verified {
-        prefixes: Box::new(prefixes),
+        parts: Box::new(Finder::new(variants, false)?),
+        places,
         needles: needles.to_vec(),
+        max_offset: needles
+            .iter()
+            .map(|n| n.len() - part_len)
+            .max()
+            .unwrap_or(0),
     })
+}
+
+/// Where the `len` bytes of `needle` with the fewest ASCII letters start (the first such):
+/// the fewer letters, the fewer case variants to search for.
+fn fewest_letters(needle: &[u8], len: usize) -> usize {
+    let letters = |w: &[u8]| w.iter().filter(|b| b.is_ascii_alphabetic()).count();
+    let mut best = (usize::MAX, 0);
+    for (offset, window) in needle.windows(len).enumerate() {
+        best = best.min((letters(window), offset));
+    }
+    best.1
+}
+
+/// `part` in every combination of upper and lower case of its ASCII letters.
+fn case_variants(part: &[u8]) -> Vec<Vec<u8>> {
+    let lower = part.to_ascii_lowercase();
+    let letters: Vec<usize> = (0..lower.len())
+        .filter(|&i| lower.get(i).is_some_and(u8::is_ascii_alphabetic))
+        .collect();
+    (0..1usize << letters.len())
+        .map(|mask| {
+            let mut v = lower.clone();
+            for (bit, &i) in letters.iter().enumerate() {
+                if let (true, Some(b)) = (mask & (1 << bit) != 0, v.get_mut(i)) {
+                    b.make_ascii_uppercase();
+                }
+            }
+            v
+        })
+        .collect()
+}
+
+/// Whether `line` starts with `stamp` (not empty), compared eight bytes at a time: nearly
+/// every line is compared with the stamp of the line before, and a call to `memcmp` costs
+/// more than these few words.
+fn starts_with_stamp(line: &[u8], stamp: &[u8]) -> bool {
+    let Some(head) = line.get(..stamp.len()) else {
+        return false;
+    };
+    let (mut a, mut b) = (head.chunks_exact(8), stamp.chunks_exact(8));
+    let word = |c: &[u8]| c.first_chunk::<8>().map(|w| u64::from_le_bytes(*w));
+    !stamp.is_empty()
+        && a.by_ref().zip(b.by_ref()).all(|(x, y)| word(x) == word(y))
+        && a.remainder() == b.remainder()
 }
 
 /// `\n`s in `bytes`.
@@ -307,33 +509,61 @@ fn line_around(block: &[u8], at: usize) -> (usize, usize) {
 
 impl Search<'_> {
     fn run(&mut self) -> Result<(), GiveUp> {
-        // The first pass takes in needles as it finds them and searches on for them from
-        // there: it leaves the input before the last one found to search for them.
-        if let Some(stop) = self.first_pass()? {
-            self.search_unsearched(Some(stop))?;
-        }
+        self.first_pass()?;
+        self.kept = VecDeque::new();
+        self.spare = Vec::new();
         for _ in 0..MAX_PASSES {
-            self.close();
-            if !self.search_unsearched(None)? {
+            let wider = self.close();
+            if !self.search_rest(&wider)? {
                 return Ok(());
             }
         }
         Err(GiveUp)
     }
 
-    /// Searches the input (up to the line `stop`) for the needles not searched for yet.
+    /// Searches the input before where each needle was searched from: all of it for those
+    /// never searched for; of the sessions searched for from a line on, only those in `wider`.
     /// Returns whether there were any.
-    fn search_unsearched(&mut self, stop: Option<At>) -> Result<bool, GiveUp> {
-        let ids: Vec<QueueId> = self.ids.difference(&self.searched_ids).copied().collect();
-        let sessions: Vec<SessionKey> = self
+    fn search_rest(&mut self, wider: &[SessionKey]) -> Result<bool, GiveUp> {
+        let ids: Vec<(QueueId, At)> = self
+            .ids
+            .iter()
+            .map(|q| (*q, self.id_from.get(q).copied().unwrap_or(END)))
+            .filter(|(_, from)| *from != START)
+            .collect();
+        let sessions: Vec<(SessionKey, At)> = self
             .sessions
             .keys()
-            .filter(|k| !self.searched_sessions.contains(*k))
-            .cloned()
+            .filter_map(|k| match self.session_from.get(k) {
+                None => Some((k.clone(), END)),
+                Some(from) if *from != START && wider.contains(k) => Some((k.clone(), *from)),
+                Some(_) => None,
+            })
             .collect();
         if ids.is_empty() && sessions.is_empty() {
             return Ok(false);
         }
+        let stop = ids
+            .iter()
+            .map(|(_, from)| *from)
+            .chain(sessions.iter().map(|(_, from)| *from))
+            .max()
+            .unwrap_or(END);
+        let id_needles: Vec<QueueId> = ids.iter().map(|(q, _)| *q).collect();
+        let keys: Vec<SessionKey> = sessions.into_iter().map(|(k, _)| k).collect();
+        let finder = self.finder_for(&id_needles, &keys)?;
+        self.pass(&finder, stop)?;
+        for q in id_needles {
+            self.id_from.insert(q, START);
+        }
+        for k in keys {
+            self.session_from.insert(k, START);
+        }
+        Ok(true)
+    }
+
+    /// A searcher for these queue IDs and processes.
+    fn finder_for(&self, ids: &[QueueId], sessions: &[SessionKey]) -> Result<Finder, GiveUp> {
         if self.ids.len() + self.sessions.len() > MAX_NEEDLES {
             return Err(GiveUp);
         }
@@ -343,21 +573,23 @@ impl Search<'_> {
                 .iter()
                 .filter_map(|k| self.sessions.get(k).cloned()),
         );
-        let finder = searcher(&needles, false).ok_or(GiveUp)?;
-        self.pass(&finder, stop)?;
-        self.searched_ids.extend(ids);
-        self.searched_sessions.extend(sessions);
-        Ok(true)
+        searcher(&needles, false).ok_or(GiveUp)
     }
 
-    /// A searcher for every queue ID and process taken in so far.
-    fn discovered(&self) -> Result<Finder, GiveUp> {
-        if self.ids.len() + self.sessions.len() > MAX_NEEDLES {
-            return Err(GiveUp);
+    /// A searcher for every queue ID and process taken in so far (but the queue IDs holding
+    /// the query, which the query finds); `None` for none.
+    fn discovered(&self) -> Result<Option<Finder>, GiveUp> {
+        let ids: Vec<QueueId> = self
+            .ids
+            .iter()
+            .filter(|q| !self.query.is_match(q.as_bytes()))
+            .copied()
+            .collect();
+        let sessions: Vec<SessionKey> = self.sessions.keys().cloned().collect();
+        if ids.is_empty() && sessions.is_empty() {
+            return Ok(None);
         }
-        let mut needles: Vec<Vec<u8>> = self.ids.iter().map(|q| q.as_bytes().to_vec()).collect();
-        needles.extend(self.sessions.values().cloned());
-        searcher(&needles, false).ok_or(GiveUp)
+        self.finder_for(&ids, &sessions).map(Some)
     }
 
     /// Takes in what the line at `at` names if it names the query or a message taken in
@@ -367,8 +599,7 @@ impl Search<'_> {
             return false;
         };
         let f = &hit.facts;
-        let named = f.own.iter().chain(&f.linked).any(|q| self.ids.contains(q));
-        if !(f.query || named) {
+        if !names(f, &self.ids) {
             return false;
         }
         let mut grew = false;
@@ -384,11 +615,9 @@ impl Search<'_> {
         grew
     }
 
-    /// Every line for the query, and for what the lines found name from there on, with the
-    /// clock and the log time kept up line by line. Returns the line where the last needle
-    /// was taken in.
-    fn first_pass(&mut self) -> Result<Option<At>, GiveUp> {
-        let mut frontier = None;
+    /// Every line for the query, and for what the lines found name from there on (and, in
+    /// the blocks kept, before), with the clock and the log time kept up line by line.
+    fn first_pass(&mut self) -> Result<(), GiveUp> {
         let mut discovered: Option<Finder> = None;
         let now = jiff::Timestamp::now();
         let mut log_time = i64::MIN;
@@ -401,118 +630,227 @@ impl Search<'_> {
             let mut stamp: Vec<u8> = Vec::new();
             let mut understood = false;
             let mut month = 0u8;
-            while let Some(block) = reader.next_block().map_err(|_| GiveUp)? {
-                let next = |query: &Finder, discovered: &Option<Finder>, from: usize| {
-                    let q = query.find(block, from);
-                    let d = discovered.as_ref().and_then(|d| d.find(block, from));
-                    q.into_iter().chain(d).min()
-                };
-                let mut next_hit = next(&self.query, &discovered, 0);
-                let mut at = 0;
-                while at < block.len() {
-                    let end = memchr::memchr(b'\n', block.get(at..).unwrap_or_default())
-                        .map_or(block.len(), |i| at + i);
-                    number += 1;
-                    let line = block.get(at..line_end(block, at, end)).unwrap_or_default();
-                    let same_stamp = understood && !stamp.is_empty() && line.starts_with(&stamp);
-                    // A line cut inside its envelope has no `:` after the stamp: it is not a
-                    // syslog line, and a full read counts and reports it.
-                    if same_stamp
-                        && memchr::memchr(b':', line.get(stamp.len()..).unwrap_or_default())
-                            .is_none()
-                    {
-                        return Err(GiveUp);
-                    }
-                    if !same_stamp {
-                        let parsed = self.parser.parse(line);
-                        if matches!(parsed, Parsed::Malformed) {
-                            // Lines that are not syslog lines are counted and reported by a
-                            // full read; the prefilter cannot count those it skips.
+            while let Some(read) = reader.next_block().map_err(|_| GiveUp)? {
+                for bytes in pieces(read, self.limits.piece) {
+                    let block = self.keep(index, number + 1, bytes);
+                    let bytes = block.bytes.as_slice();
+                    // The next match of each searcher, looked for again only once passed.
+                    let mut next_query = self.query.find(bytes, 0);
+                    let mut next_discovered = discovered.as_ref().and_then(|d| d.find(bytes, 0));
+                    let mut at = 0;
+                    while at < bytes.len() {
+                        let end = memchr::memchr(b'\n', bytes.get(at..).unwrap_or_default())
+                            .map_or(bytes.len(), |i| at + i);
+                        number += 1;
+                        let line = bytes.get(at..line_end(bytes, at, end)).unwrap_or_default();
+                        let same_stamp = understood && starts_with_stamp(line, &stamp);
+                        // A line cut inside its envelope has no `:` after the stamp: it is not a
+                        // syslog line, and a full read counts and reports it.
+                        if same_stamp
+                            && find_byte(line.get(stamp.len()..).unwrap_or_default(), b':')
+                                .is_none()
+                        {
                             return Err(GiveUp);
                         }
-                        if let Parsed::Postfix { envelope, event } = &parsed {
-                            let time = clock.resolve(envelope.stamp);
-                            let host_at = envelope.host.as_ptr() as usize - line.as_ptr() as usize;
-                            stamp.clear();
-                            stamp.extend_from_slice(line.get(..host_at).unwrap_or_default());
-                            understood = event.is_some() && time.is_some();
-                            // The clock changes its year only when the month changes.
-                            let m = match envelope.stamp {
-                                RawStamp::Syslog { month, .. } | RawStamp::Full { month, .. } => {
-                                    month
-                                }
-                            };
-                            if m != month {
-                                month = m;
-                                marks.push(Mark::Clock {
-                                    number,
-                                    stamp: envelope.stamp,
-                                });
+                        if !same_stamp {
+                            let parsed = self.parser.parse(line);
+                            if matches!(parsed, Parsed::Malformed) {
+                                // Lines that are not syslog lines are counted and reported by a
+                                // full read; the prefilter cannot count those it skips.
+                                return Err(GiveUp);
                             }
-                            if let (true, Some(t)) = (understood, time) {
-                                if t.secs > log_time {
-                                    log_time = t.secs;
-                                    marks.push(Mark::Tick {
+                            if let Parsed::Postfix { envelope, event } = &parsed {
+                                let time = clock.resolve(envelope.stamp);
+                                let host_at =
+                                    envelope.host.as_ptr() as usize - line.as_ptr() as usize;
+                                stamp.clear();
+                                stamp.extend_from_slice(line.get(..host_at).unwrap_or_default());
+                                understood = event.is_some() && time.is_some();
+                                // The clock changes its year only when the month changes.
+                                let m = match envelope.stamp {
+                                    RawStamp::Syslog { month, .. }
+                                    | RawStamp::Full { month, .. } => month,
+                                };
+                                if m != month {
+                                    month = m;
+                                    marks.push(Mark::Clock {
                                         number,
-                                        secs: t.secs,
+                                        stamp: envelope.stamp,
                                     });
                                 }
+                                if let (true, Some(t)) = (understood, time) {
+                                    if t.secs > log_time {
+                                        log_time = t.secs;
+                                        marks.push(Mark::Tick {
+                                            number,
+                                            secs: t.secs,
+                                        });
+                                    }
+                                }
                             }
                         }
-                    }
-                    if next_hit.is_some_and(|h| h <= end) {
-                        self.add_hit((index, number), line)?;
-                        if self.grow((index, number)) {
-                            discovered = Some(self.discovered()?);
-                            frontier = Some((index, number));
+                        let next_hit = next_query.into_iter().chain(next_discovered).min();
+                        if next_hit.is_some_and(|h| h <= end) {
+                            self.add_hit((index, number), line)?;
+                            if next_query.is_some_and(|h| h <= end) {
+                                next_query = self.query.find(bytes, end);
+                            }
+                            let grew = self.grow((index, number));
+                            if grew {
+                                discovered = self.discovered()?;
+                            }
+                            if grew || next_discovered.is_some_and(|h| h <= end) {
+                                next_discovered =
+                                    discovered.as_ref().and_then(|d| d.find(bytes, end));
+                            }
                         }
-                        next_hit = next(&self.query, &discovered, end);
+                        at = end + 1;
                     }
-                    at = end + 1;
-                }
-                if marks.len() > MAX_MARKS {
-                    return Err(GiveUp);
+                    if marks.len() > MAX_MARKS {
+                        return Err(GiveUp);
+                    }
+                    self.lookback_budget += 2 * bytes.len();
+                    self.kept_bytes += bytes.len();
+                    self.kept.push_back(block);
+                    if self.look_back((index, number + 1))? {
+                        discovered = self.discovered()?;
+                    }
+                    while self.kept_bytes > self.limits.lookback {
+                        let Some(old) = self.kept.pop_front() else {
+                            break;
+                        };
+                        self.kept_bytes -= old.bytes.len();
+                        self.spare.push(old.bytes);
+                    }
                 }
             }
             self.marks.push(marks);
         }
-        Ok(frontier)
+        Ok(())
     }
 
-    /// Every line for the needles of `finder`, up to the block holding the line `stop`.
-    fn pass(&mut self, finder: &Finder, stop: Option<At>) -> Result<(), GiveUp> {
-        for (index, source) in self.sources.iter().enumerate() {
-            if stop.is_some_and(|(i, _)| index > i) {
-                break;
+    /// A copy of a block just read, in a buffer of a block no longer kept where there is one.
+    fn keep(&mut self, source: usize, first: u64, bytes: &[u8]) -> Block {
+        let mut kept = self.spare.pop().unwrap_or_default();
+        kept.clear();
+        kept.extend_from_slice(bytes);
+        Block {
+            source,
+            first,
+            bytes: kept,
+        }
+    }
+
+    /// Searches the blocks kept for the needles taken in that were not searched for yet, and
+    /// in turn for what the lines found name; notes from where on each one is searched
+    /// (`after`, the line after the last block, if the budget is spent). Returns whether
+    /// there were any.
+    fn look_back(&mut self, after: At) -> Result<bool, GiveUp> {
+        let mut any = false;
+        loop {
+            let (covered, ids): (Vec<QueueId>, Vec<QueueId>) = self
+                .ids
+                .iter()
+                .filter(|q| !self.id_from.contains_key(*q))
+                .partition(|q| self.query.is_match(q.as_bytes()));
+            let sessions: Vec<SessionKey> = self
+                .sessions
+                .keys()
+                .filter(|k| !self.session_from.contains_key(*k))
+                .cloned()
+                .collect();
+            // A queue ID holding the query: every line with it is found by the query.
+            any |= !covered.is_empty();
+            for q in covered {
+                self.id_from.insert(q, START);
             }
+            if ids.is_empty() && sessions.is_empty() {
+                return Ok(any);
+            }
+            any = true;
+            let mut found = Vec::new();
+            let from = match self.kept.front() {
+                Some(oldest) if self.lookback_budget >= self.kept_bytes => {
+                    self.lookback_budget -= self.kept_bytes;
+                    let from = match (oldest.source, oldest.first) {
+                        (0, 1) => START,
+                        at => at,
+                    };
+                    let finder = self.finder_for(&ids, &sessions)?;
+                    let kept = std::mem::take(&mut self.kept);
+                    let searched = kept.iter().try_for_each(|b| {
+                        self.search_block(&finder, b.source, b.first, &b.bytes, &mut found)
+                    });
+                    self.kept = kept;
+                    searched?;
+                    from
+                }
+                _ => after,
+            };
+            for q in ids {
+                self.id_from.insert(q, from);
+            }
+            for k in sessions {
+                self.session_from.insert(k, from);
+            }
+            found.sort_unstable();
+            for at in found {
+                self.grow(at);
+            }
+        }
+    }
+
+    /// Every line for the needles of `finder` before the line `stop`.
+    fn pass(&mut self, finder: &Finder, stop: At) -> Result<(), GiveUp> {
+        let mut found = Vec::new();
+        for (index, source) in self.sources.iter().enumerate() {
             let mut reader = source.open().map_err(|_| GiveUp)?;
             let mut before = 0u64;
-            while let Some(block) = reader.next_block().map_err(|_| GiveUp)? {
-                if stop.is_some_and(|(i, n)| index == i && before >= n) {
-                    break;
+            while let Some(read) = reader.next_block().map_err(|_| GiveUp)? {
+                for block in pieces(read, self.limits.piece) {
+                    if (index, before + 1) >= stop {
+                        return Ok(());
+                    }
+                    self.search_block(finder, index, before + 1, block, &mut found)?;
+                    before += newlines(block);
                 }
-                let mut from = 0;
-                let mut counted = 0;
-                let mut lines = before;
-                while let Some(m) = finder.find(block, from) {
-                    let (start, end) = line_around(block, m);
-                    lines += newlines(block.get(counted..start).unwrap_or_default());
-                    counted = start;
-                    let line = block
-                        .get(start..line_end(block, start, end))
-                        .unwrap_or_default();
-                    self.add_hit((index, lines + 1), line)?;
-                    from = (end + 1).min(block.len());
-                }
-                before = lines + newlines(block.get(counted..).unwrap_or_default());
             }
         }
         Ok(())
     }
 
-    fn add_hit(&mut self, at: At, line: &[u8]) -> Result<(), GiveUp> {
+    /// Takes in the lines of `block` (of `source`, from line `first` on) holding a match of
+    /// `finder`; adds where the new ones stand to `found`.
+    fn search_block(
+        &mut self,
+        finder: &Finder,
+        source: usize,
+        first: u64,
+        block: &[u8],
+        found: &mut Vec<At>,
+    ) -> Result<(), GiveUp> {
+        let mut from = 0;
+        let mut counted = 0;
+        let mut before = first - 1;
+        while let Some(m) = finder.find(block, from) {
+            let (start, end) = line_around(block, m);
+            before += newlines(block.get(counted..start).unwrap_or_default());
+            counted = start;
+            let line = block
+                .get(start..line_end(block, start, end))
+                .unwrap_or_default();
+            if self.add_hit((source, before + 1), line)? {
+                found.push((source, before + 1));
+            }
+            from = (end + 1).min(block.len());
+        }
+        Ok(())
+    }
+
+    /// Keeps the line at `at` as a hit. Returns whether it is new.
+    fn add_hit(&mut self, at: At, line: &[u8]) -> Result<bool, GiveUp> {
         if self.hits.contains_key(&at) {
-            return Ok(());
+            return Ok(false);
         }
         self.hit_bytes += line.len() + 64;
         if self.hit_bytes > MAX_HIT_BYTES {
@@ -527,7 +865,7 @@ impl Search<'_> {
                 selected: false,
             },
         );
-        Ok(())
+        Ok(true)
     }
 
     fn facts(&self, line: &[u8]) -> Facts {
@@ -586,8 +924,9 @@ impl Search<'_> {
     }
 
     /// Selects the lines the needles name and takes in the needles those lines name, until
-    /// nothing changes.
-    fn close(&mut self) {
+    /// nothing changes. Returns the sessions searched for from a line on whose lines before it
+    /// may belong to the answer.
+    fn close(&mut self) -> Vec<SessionKey> {
         loop {
             let mut grew = false;
             let ids = &mut self.ids;
@@ -595,8 +934,7 @@ impl Search<'_> {
             // A line about a message of the answer, or naming the query.
             for hit in self.hits.values_mut() {
                 let f = &hit.facts;
-                let named = f.own.iter().chain(&f.linked).any(|q| ids.contains(q));
-                if !(f.query || named) {
+                if !names(f, ids) {
                     continue;
                 }
                 hit.selected = true;
@@ -613,11 +951,13 @@ impl Search<'_> {
             // The sessions those messages came by, once all their lines are known: each one
             // from its connect to its disconnect. A session holding the query (its client, or
             // the sender=/recipient= lines of the seed) may hand it to any message it accepted.
+            // A session searched for from a line on: from that line (the lines before it are
+            // searched too where they may belong to the answer, see below).
             let mut runs: HashMap<&SessionKey, Vec<At>> = HashMap::default();
             let mut done: Vec<Vec<At>> = Vec::new();
             for (at, hit) in &self.hits {
                 if let Some((key, step, _)) = &hit.facts.session {
-                    if self.searched_sessions.contains(key) {
+                    if self.session_from.get(key).is_some_and(|from| at >= from) {
                         let run = runs.entry(key).or_default();
                         if *step == SessionStep::Connect && !run.is_empty() {
                             // Lines after a disconnect (or before the first connect known)
@@ -636,9 +976,46 @@ impl Search<'_> {
                 grew |= take_session(&mut self.hits, ids, &run);
             }
             if !grew {
-                return;
+                return self.wider_sessions();
             }
         }
+    }
+
+    /// The sessions searched for from a line on whose lines before that line can belong to
+    /// the answer: those with a line before it about a message of the answer or naming the
+    /// query, and those whose session open at that line (the lines from it up to the first
+    /// connect or disconnect) holds one. Every other session before the line has none (once
+    /// every queue ID is searched for everywhere), so none of its lines is selected.
+    fn wider_sessions(&self) -> Vec<SessionKey> {
+        let mut wider: HashSet<&SessionKey> = HashSet::default();
+        // Per session: whether the lines of the session open at the line searched from are
+        // all seen.
+        let mut closed: HashMap<&SessionKey, bool> = HashMap::default();
+        for (at, hit) in &self.hits {
+            let Some((key, step, _)) = &hit.facts.session else {
+                continue;
+            };
+            let Some(from) = self.session_from.get(key).filter(|f| **f != START) else {
+                continue;
+            };
+            let named = names(&hit.facts, &self.ids);
+            if at < from {
+                if named {
+                    wider.insert(key);
+                }
+                continue;
+            }
+            let closed = closed.entry(key).or_insert(false);
+            if *closed || *step == SessionStep::Connect {
+                *closed = true;
+                continue;
+            }
+            if named {
+                wider.insert(key);
+            }
+            *closed = *step == SessionStep::Disconnect;
+        }
+        wider.into_iter().cloned().collect()
     }
 
     fn into_selection(self) -> Selection {
@@ -663,6 +1040,11 @@ impl Search<'_> {
     }
 }
 
+/// Whether a line is about a message of the answer or names the query.
+fn names(f: &Facts, ids: &HashSet<QueueId>) -> bool {
+    f.query || f.own.iter().chain(&f.linked).any(|q| ids.contains(q))
+}
+
 /// One session's lines (a run from a connect, or from the first line known): selected when one
 /// of them is about a message of the answer or names the query. Returns whether `ids` grew.
 fn take_session(hits: &mut BTreeMap<At, Hit>, ids: &mut HashSet<QueueId>, run: &[At]) -> bool {
@@ -670,9 +1052,8 @@ fn take_session(hits: &mut BTreeMap<At, Hit>, ids: &mut HashSet<QueueId>, run: &
     let mut names_query = false;
     for at in run {
         if let Some(hit) = hits.get(at) {
-            let f = &hit.facts;
-            anchored |= f.query || f.own.iter().chain(&f.linked).any(|q| ids.contains(q));
-            names_query |= f.query;
+            anchored |= names(&hit.facts, ids);
+            names_query |= hit.facts.query;
         }
     }
     if !anchored {
@@ -690,4 +1071,100 @@ fn take_session(hits: &mut BTreeMap<At, Hit>, ids: &mut HashSet<QueueId>, run: &
         }
     }
     grew
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    /// Queries taken from a log's lines: the queue IDs, the addresses in `<>`, the clients'
+    /// IPs in `[]`.
+    fn queries(log: &[u8]) -> Vec<String> {
+        let mut found = std::collections::BTreeSet::new();
+        for line in log.split(|&b| b == b'\n') {
+            let text = String::from_utf8_lossy(line);
+            if let Some((_, rest)) = text.split_once("]: ") {
+                if let Some((id, _)) = rest.split_once(':') {
+                    if id.len() >= 10 && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                        found.insert(id.to_string());
+                    }
+                }
+            }
+            for (open, close) in [('<', '>'), ('[', ']')] {
+                for part in text.split(open).skip(1) {
+                    if let Some((inner, _)) = part.split_once(close) {
+                        if inner.len() >= 3 && !inner.contains(' ') {
+                            found.insert(inner.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        found.into_iter().collect()
+    }
+
+    #[test]
+    fn the_selection_does_not_depend_on_pieces_or_lookback() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let logs = [
+            "examples/postlogd.log",
+            "examples/syslog-traditional.log",
+            "examples/syslog-rfc3339.log",
+            "tests/fixtures/report-two-hosts.log",
+        ];
+        let time = TimeSettings::default();
+        let small = [
+            Limits {
+                piece: 700,
+                lookback: 0,
+            },
+            Limits {
+                piece: 300,
+                lookback: 2_000,
+            },
+            Limits {
+                piece: 4_000,
+                lookback: 9_000,
+            },
+        ];
+        let mut compared = 0;
+        let mut selected = 0;
+        for log in logs {
+            let path = root.join(log);
+            let bytes = std::fs::read(&path).expect("sample log");
+            let (sources, errors) = crate::input::sources_from_args(&[path]);
+            assert!(errors.is_empty(), "{errors:?}");
+            for q in queries(&bytes).iter().step_by(3) {
+                let query = Query::new(q);
+                let whole = select_within(&sources, &query, &[], &time, Limits::DEFAULT)
+                    .map(|s| format!("{:?}", s.sources));
+                for limits in small {
+                    let cut = select_within(&sources, &query, &[], &time, limits)
+                        .map(|s| format!("{:?}", s.sources));
+                    assert_eq!(cut, whole, "{log}: {q} with {limits:?}");
+                    selected += usize::from(whole.as_ref().is_some_and(|w| w.contains("Line")));
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 100, "only {compared} compared");
+        assert!(
+            selected * 2 > compared,
+            "only {selected} of {compared} selected lines"
+        );
+    }
+
+    #[test]
+    fn pieces_are_whole_lines() {
+        let block = b"aaaa\nbb\ncccccccc\nd\n";
+        let cut: Vec<&[u8]> = pieces(block, 6).collect();
+        assert_eq!(
+            cut,
+            [&b"aaaa\n"[..], b"bb\n", b"cccccccc\n", b"d\n"],
+            "a line longer than a piece stands alone"
+        );
+        assert_eq!(pieces(block, usize::MAX).count(), 1);
+        assert_eq!(pieces(b"x\ny", 2).collect::<Vec<_>>(), [&b"x\n"[..], b"y"]);
+    }
 }
