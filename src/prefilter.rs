@@ -1135,7 +1135,9 @@ mod tests {
             let bytes = std::fs::read(&path).expect("sample log");
             let (sources, errors) = crate::input::sources_from_args(&[path]);
             assert!(errors.is_empty(), "{errors:?}");
-            for q in queries(&bytes).iter().step_by(3) {
+            // Every twentieth query: each is four full selections, three in small pieces; every
+            // third took four minutes in a debug build.
+            for q in queries(&bytes).iter().step_by(20) {
                 let query = Query::new(q);
                 let whole = select_within(&sources, &query, &[], &time, Limits::DEFAULT)
                     .map(|s| format!("{:?}", s.sources));
@@ -1148,7 +1150,7 @@ mod tests {
                 }
             }
         }
-        assert!(compared > 100, "only {compared} compared");
+        assert!(compared > 40, "only {compared} compared");
         assert!(
             selected * 2 > compared,
             "only {selected} of {compared} selected lines"
