@@ -2,7 +2,7 @@
 //! escaping.
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 const SEED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/seed.log");
 
@@ -18,13 +18,18 @@ fn run(args: &[&str]) -> Output {
     mailtrail(args).output().expect("run mailtrail")
 }
 
-fn with_stdin(args: &[&str], input: &[u8]) -> Output {
-    let mut child = mailtrail(args)
+/// mailtrail started with its standard streams piped to the test.
+fn spawn_piped(args: &[&str]) -> Child {
+    mailtrail(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+fn with_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = spawn_piped(args);
     child.stdin.take().unwrap().write_all(input).unwrap();
     child.wait_with_output().unwrap()
 }
@@ -211,12 +216,7 @@ fn broken_pipe_ends_quietly() {
     let big: String = (0..20_000)
         .map(|i| format!("Aug 15 08:00:02 mx postfix/qmgr[2]: {:010X}: from=<a@b.example>, size=10, nrcpt=1 (queue active)\nAug 15 08:00:02 mx postfix/qmgr[2]: {:010X}: removed\n", i + 0x10000, i + 0x10000))
         .collect();
-    let mut child = mailtrail(&["messages", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_piped(&["messages", "-"]);
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || {
         let _ = stdin.write_all(big.as_bytes());
@@ -379,12 +379,7 @@ fn a_sink_that_stops_stops_the_reading() {
         })
         .collect();
     for threads in ["1", "2", "3"] {
-        let mut child = mailtrail(&["--threads", threads, "messages", "--json", "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_piped(&["--threads", threads, "messages", "--json", "-"]);
         let mut stdin = child.stdin.take().unwrap();
         let input = log.clone();
         let writer = std::thread::spawn(move || {
