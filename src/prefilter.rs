@@ -35,6 +35,7 @@ use crate::parse::bytes::find_byte;
 use crate::parse::queue_id::QueueId;
 use crate::parse::{LineParser, Parsed};
 use crate::select::Query;
+use crate::text::same_bytes;
 use crate::time::{Clock, TimeSettings};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -480,18 +481,13 @@ fn case_variants(part: &[u8]) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Whether `line` starts with `stamp` (not empty), compared eight bytes at a time: nearly
-/// every line is compared with the stamp of the line before, and a call to `memcmp` costs
-/// more than these few words.
+/// Whether `line` starts with `stamp` (not empty): nearly every line is compared with the
+/// stamp of the line before, and `same_bytes` costs less than a call to `memcmp`.
 fn starts_with_stamp(line: &[u8], stamp: &[u8]) -> bool {
-    let Some(head) = line.get(..stamp.len()) else {
-        return false;
-    };
-    let (mut a, mut b) = (head.chunks_exact(8), stamp.chunks_exact(8));
-    let word = |c: &[u8]| c.first_chunk::<8>().map(|w| u64::from_le_bytes(*w));
     !stamp.is_empty()
-        && a.by_ref().zip(b.by_ref()).all(|(x, y)| word(x) == word(y))
-        && a.remainder() == b.remainder()
+        && line
+            .get(..stamp.len())
+            .is_some_and(|head| same_bytes(head, stamp))
 }
 
 /// `\n`s in `bytes`.

@@ -51,9 +51,92 @@ fn needs_escape(c: char) -> bool {
         || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
 }
 
+/// Whether two byte strings are equal. The strings compared for each line (hosts, syslog
+/// names, agents, relays, addresses) are short: eight bytes at a time in place cost less than
+/// a call to `memcmp` each.
+#[inline]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n >= 8 {
+        let mut i = 0;
+        while i + 8 < n {
+            if word_at(a, i) != word_at(b, i) {
+                return false;
+            }
+            i += 8;
+        }
+        // The last eight bytes, overlapping the words before when the length is no multiple.
+        word_at(a, n - 8) == word_at(b, n - 8)
+    } else if n >= 4 {
+        half_at(a, 0) == half_at(b, 0) && half_at(a, n - 4) == half_at(b, n - 4)
+    } else {
+        a.iter().zip(b).all(|(x, y)| x == y)
+    }
+}
+
+/// The eight bytes at `i` as a number (0 past the end, which the callers never ask).
+#[inline]
+fn word_at(s: &[u8], i: usize) -> u64 {
+    s.get(i..i + 8)
+        .and_then(|w| w.try_into().ok())
+        .map_or(0, u64::from_ne_bytes)
+}
+
+/// The four bytes at `i` as a number (0 past the end, which the callers never ask).
+#[inline]
+fn half_at(s: &[u8], i: usize) -> u32 {
+    s.get(i..i + 4)
+        .and_then(|w| w.try_into().ok())
+        .map_or(0, u32::from_ne_bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_bytes_compare_as_slices_do() {
+        let texts: Vec<Vec<u8>> = (0..40)
+            .flat_map(|n| {
+                let base: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+                let mut first = base.clone();
+                let mut last = base.clone();
+                if let Some(b) = first.first_mut() {
+                    *b = b'Z';
+                }
+                if let Some(b) = last.last_mut() {
+                    *b = b'Z';
+                }
+                let mut middle = base.clone();
+                if let Some(b) = middle.get_mut(n / 2) {
+                    *b = b'Z';
+                }
+                [base, first, last, middle]
+            })
+            .collect();
+        for a in &texts {
+            for b in &texts {
+                assert_eq!(same_bytes(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn same_bytes_tells_every_difference() {
+        for n in 0..40 {
+            let a: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(same_bytes(&a, &a.clone()));
+            for i in 0..n {
+                let mut b = a.clone();
+                b[i] ^= 0x20;
+                assert!(!same_bytes(&a, &b), "length {n}, byte {i}");
+            }
+            assert!(!same_bytes(&a, &a[..n.saturating_sub(1)]) || n == 0);
+        }
+    }
 
     #[test]
     fn invalid_utf8_is_escaped_not_rejected() {

@@ -11,13 +11,14 @@ use super::message::{
     insert_small, push_small, Attempt, Ending, Link, LinkKind, Message, Origin, Peer, RawLine,
     RecipientStatus, Rejection,
 };
-use super::text::{same_bytes, Strings, Text};
+use super::text::{Strings, Text};
 use crate::envelope::Envelope;
 use crate::event::{Delivery, DeliveryStatus, Event, QueueAction, Verdict};
 use crate::parse::bytes::Endpoint;
 use crate::parse::queue_id::QueueId;
 use crate::parse::verdict::is_refusal;
 use crate::text::owned;
+use crate::text::same_bytes;
 use crate::time::Stamp;
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::VecDeque;
