@@ -325,9 +325,18 @@ impl<'s, S: HandOn + ?Sized> Correlator<'s, S> {
     }
 
     fn drain(&mut self) -> ControlFlow<()> {
-        let now = self.tracker.now();
-        while let Some(m) = self.tracker.next_ready() {
-            self.sink.message_at(m, now)?;
+        if self.tracker.has_ready() {
+            match self.sink.off_thread() {
+                // A sink that only reads them lends the messages: the tracker renews them as
+                // later messages instead of freeing them and allocating new ones.
+                Some(sink) => self.tracker.lend_ready(|m| sink.message(m))?,
+                None => {
+                    let now = self.tracker.now();
+                    while let Some(m) = self.tracker.next_ready() {
+                        self.sink.message_at(m, now)?;
+                    }
+                }
+            }
         }
         self.sink.caught_up(&self.tracker)
     }

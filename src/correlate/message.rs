@@ -332,6 +332,9 @@ pub struct Message {
     /// Hashes of the lines taken in, so that a line logged twice (overlapping files, a
     /// duplicated log) counts once.
     pub(crate) line_hashes: LineHashes,
+    /// The emptied attempt list of a former life's recipient (`Message::renew`), for the next
+    /// new recipient to fill without allocating (most messages have one): never read as data.
+    spare_attempts: Vec<Attempt>,
 }
 
 /// A message's line hashes: eight in place cover nearly every message (a message with one
@@ -377,7 +380,42 @@ impl Message {
             problems: Vec::new(),
             raw: Vec::new(),
             line_hashes: LineHashes::default(),
+            spare_attempts: Vec::new(),
         }
+    }
+
+    /// Makes this message, whose consumer is done with it, a new one as `Message::new` makes
+    /// it, keeping only the room its lists grew (and its recipients' attempt lists, emptied)
+    /// so that the new life fills them without allocating. Nothing else of the old life is
+    /// kept: every field is `Message::new`'s.
+    pub(crate) fn renew(
+        &mut self,
+        queue_id: Option<QueueId>,
+        host: Arc<str>,
+        instance: Arc<str>,
+        time: Stamp,
+    ) {
+        let mut spare_attempts = std::mem::take(&mut self.spare_attempts);
+        for r in self.recipients.drain(..) {
+            if r.attempts.capacity() > spare_attempts.capacity() {
+                spare_attempts = r.attempts;
+            }
+        }
+        spare_attempts.clear();
+        let recipients = std::mem::take(&mut self.recipients);
+        let links = emptied(&mut self.links);
+        let rejections = emptied(&mut self.rejections);
+        let problems = emptied(&mut self.problems);
+        let raw = emptied(&mut self.raw);
+        *self = Message {
+            recipients,
+            links,
+            rejections,
+            problems,
+            raw,
+            spare_attempts,
+            ..Message::new(queue_id, host, instance, time)
+        };
     }
 
     /// `qmgr` logged `removed` (or postsuper deleted it): the queue file is gone.
@@ -459,7 +497,7 @@ impl Message {
                         to: to.clone(),
                         orig_to: orig_to.cloned(),
                         status: RecipientStatus::Queued,
-                        attempts: Vec::new(),
+                        attempts: std::mem::take(&mut self.spare_attempts),
                         verdict: None,
                     },
                 );
@@ -491,6 +529,13 @@ impl Message {
     }
 }
 
+/// The list, emptied, taken out of `v` with its room.
+fn emptied<T>(v: &mut Vec<T>) -> Vec<T> {
+    let mut v = std::mem::take(v);
+    v.clear();
+    v
+}
+
 /// Pushes onto a list that is short in nearly every message (recipients, attempts, links,
 /// rejections): the capacity doubles from one instead of jumping to four, so
 /// that a message in flight does not carry room for three more of each.
@@ -504,4 +549,75 @@ pub(crate) fn insert_small<T>(v: &mut Vec<T>, index: usize, item: T) {
         v.reserve_exact(v.len().max(1));
     }
     v.insert(index.min(v.len()), item);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{run, Options, Sink};
+    use crate::time::TimeSettings;
+    use std::ops::ControlFlow;
+
+    /// Every message of the sample logs, as the tracker made it.
+    fn sample_messages() -> Vec<Message> {
+        struct Keep(Vec<Message>);
+        impl Sink for Keep {
+            fn message(&mut self, m: Message) -> ControlFlow<()> {
+                self.0.push(m);
+                ControlFlow::Continue(())
+            }
+        }
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let logs =
+            ["examples/postlogd.log", "tests/fixtures/explain-kinds.log"].map(|f| dir.join(f));
+        let (sources, errors) = crate::input::sources_from_args(&logs);
+        assert!(errors.is_empty());
+        let options = Options {
+            time: TimeSettings {
+                zone: jiff::tz::TimeZone::UTC,
+                year: Some(2026),
+            },
+            syslog_names: Vec::new(),
+            tracker: crate::correlate::TrackerConfig {
+                keep_raw: true,
+                ..Default::default()
+            },
+            threads: 1,
+        };
+        let mut keep = Keep(Vec::new());
+        run(&sources, &options, &mut keep);
+        keep.0
+    }
+
+    #[test]
+    fn a_renewed_message_is_a_new_one_with_nothing_of_its_former_life() {
+        let messages = sample_messages();
+        assert!(messages.iter().any(|m| m.recipients.len() > 1));
+        assert!(messages.iter().any(|m| !m.links.is_empty()));
+        assert!(messages.iter().any(|m| !m.rejections.is_empty()));
+        assert!(messages.iter().any(|m| !m.problems.is_empty()));
+        let host: Arc<str> = Arc::from("mx.example");
+        let instance: Arc<str> = Arc::from("postfix");
+        let time = Stamp::default();
+        let queue_id = QueueId::new(b"4ABCD12345");
+        let fresh = Message::new(queue_id, host.clone(), instance.clone(), time);
+        let mut reused = 0;
+        for mut m in messages {
+            let room = m.recipients.iter().map(|r| r.attempts.capacity()).max();
+            m.renew(queue_id, host.clone(), instance.clone(), time);
+            assert!(m.spare_attempts.is_empty());
+            assert_eq!(m.spare_attempts.capacity(), room.unwrap_or(0));
+            // A recipient of the new life fills the spare attempt list, empty.
+            let r = m.recipient_mut("a@b.example", None);
+            assert!(r.attempts.is_empty());
+            reused += usize::from(r.attempts.capacity() > 0);
+            m = Message {
+                spare_attempts: Vec::new(),
+                ..m
+            };
+            m.recipients.clear();
+            assert_eq!(format!("{m:?}"), format!("{fresh:?}"));
+        }
+        assert!(reused > 0);
+    }
 }

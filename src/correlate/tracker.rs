@@ -23,6 +23,7 @@ use crate::time::Stamp;
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::VecDeque;
 use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 /// How long (log time) before the end of the input a message's last line must lie for a
@@ -31,6 +32,10 @@ const STALE_SECS: i64 = 60;
 
 /// How long (log time) an ended message waits for late lines before it is handed on.
 pub const DEFAULT_LINGER_SECS: i64 = 300;
+
+/// Read messages kept for reuse at most: more than a second's worth of finished messages on
+/// a busy server, few enough that the memory they hold does not matter.
+const SPARE_MESSAGES: usize = 256;
 
 #[derive(Debug, Clone)]
 pub struct TrackerConfig {
@@ -135,6 +140,105 @@ impl Hasher for KeyHasher {
 
 type KeyMap<V> = std::collections::HashMap<MessageKey, V, BuildHasherDefault<KeyHasher>>;
 
+/// The messages in flight by key. Boxed: the table moves small entries when it grows, not
+/// whole messages.
+///
+/// A line looks its message up once (`find`, for the duplicate check) and reaches it again by
+/// its slot (`at`, `at_mut`) as long as no message came or left since (`current`): every
+/// call that adds or removes messages moves `generation` on.
+#[derive(Default)]
+struct Live {
+    table: hashbrown::HashTable<(MessageKey, Box<Message>)>,
+    generation: u64,
+}
+
+/// Where a key's message was (or that it was not in flight), as of a generation of `Live`.
+#[derive(Debug, Clone, Copy)]
+struct Found {
+    index: Option<usize>,
+    generation: u64,
+}
+
+impl Live {
+    fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    fn find(&self, key: &MessageKey) -> Found {
+        Found {
+            index: self.table.find_bucket_index(key.hash, |(k, _)| k == key),
+            generation: self.generation,
+        }
+    }
+
+    /// `found` still holds: no message came or left since.
+    fn current(&self, found: Found) -> bool {
+        found.generation == self.generation
+    }
+
+    /// The message in slot `index`, found for `key` and `current`.
+    fn at(&self, index: usize, key: &MessageKey) -> Option<&Message> {
+        let (k, m) = self.table.get_bucket(index)?;
+        debug_assert_eq!(k, key);
+        Some(m)
+    }
+
+    fn at_mut(&mut self, index: usize, key: &MessageKey) -> Option<&mut Message> {
+        let (k, m) = self.table.get_bucket_mut(index)?;
+        debug_assert_eq!(k, key);
+        Some(m)
+    }
+
+    fn get(&self, key: &MessageKey) -> Option<&Message> {
+        self.table
+            .find(key.hash, |(k, _)| k == key)
+            .map(|(_, m)| &**m)
+    }
+
+    fn get_mut(&mut self, key: &MessageKey) -> Option<&mut Message> {
+        self.table
+            .find_mut(key.hash, |(k, _)| k == key)
+            .map(|(_, m)| &mut **m)
+    }
+
+    fn contains_key(&self, key: &MessageKey) -> bool {
+        self.find(key).index.is_some()
+    }
+
+    fn remove(&mut self, key: &MessageKey) -> Option<Box<Message>> {
+        let entry = self.table.find_entry(key.hash, |(k, _)| k == key).ok()?;
+        self.generation += 1;
+        Some(entry.remove().0 .1)
+    }
+
+    /// Puts `m` in flight as `key`'s message, in place of any other.
+    fn insert(&mut self, key: MessageKey, m: Box<Message>) -> &mut Message {
+        self.generation += 1;
+        let entry = self
+            .table
+            .entry(key.hash, |(k, _)| *k == key, |(k, _)| k.hash);
+        &mut entry.insert((key, m)).into_mut().1
+    }
+
+    fn values(&self) -> impl Iterator<Item = &Message> {
+        self.table.iter().map(|(_, m)| &**m)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&MessageKey, &Message)> {
+        self.table.iter().map(|(k, m)| (k, &**m))
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(&Message) -> bool) {
+        self.generation += 1;
+        self.table.retain(|(_, m)| keep(m));
+    }
+
+    fn drain(&mut self) -> impl Iterator<Item = Box<Message>> + '_ {
+        self.generation += 1;
+        self.table.drain().map(|(_, m)| m)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct SessionKey {
     host: u32,
@@ -155,6 +259,16 @@ struct Session {
     /// Messages accepted in this session, told the command counts at disconnect: one in
     /// nearly every session.
     messages: InlineList<MessageKey, 1>,
+}
+
+/// The line being taken in, as its own message (the one its queue ID names) sees it.
+#[derive(Debug, Clone, Copy)]
+struct OwnLine {
+    key: MessageKey,
+    /// The line's hash: the very same line twice for one message is taken once.
+    hash: u64,
+    /// Where its message was in flight, when the line came.
+    found: Found,
 }
 
 /// Why a line would start a new life of a queue ID.
@@ -322,8 +436,7 @@ pub struct Tracker {
     strings: Interner,
     last_origin: LastOrigin,
     texts: Texts,
-    /// Boxed: the map moves small entries when it grows, not whole messages.
-    live: KeyMap<Box<Message>>,
+    live: Live,
     /// Ended messages handed on before their linger was over (memory pressure), with the
     /// second their life ended: a late line for one is recognised, not taken for a new message.
     handed_on: KeyMap<i64>,
@@ -342,9 +455,15 @@ pub struct Tracker {
     /// Boxed as in `live`: handing a message on moves a pointer, and a whole input's worth of
     /// messages at its end is not copied out of their boxes all at once.
     ready: VecDeque<Box<Message>>,
-    /// The line being taken in: its message's key and the line's hash, which `message` records
-    /// in the message it finds (every event with a queue ID asks for its message there).
-    line: Option<(MessageKey, u64)>,
+    /// Finished messages a consumer only read (`lend_ready`), kept to be renewed as new ones:
+    /// their box and lists are reused instead of freed and allocated again (glibc's malloc is
+    /// slow for objects freed minutes of log time after they were made). Boxed: they go back
+    /// in flight as boxes.
+    #[allow(clippy::vec_box)]
+    spare: Vec<Box<Message>>,
+    /// The line being taken in, until `message` records its hash in the message it finds
+    /// (every event with a queue ID asks for its message there).
+    line: Option<OwnLine>,
     now: i64,
     counts: TrackerCounts,
 }
@@ -356,7 +475,7 @@ impl Tracker {
             strings: Interner::default(),
             last_origin: LastOrigin::default(),
             texts: Texts::default(),
-            live: KeyMap::default(),
+            live: Live::default(),
             handed_on: KeyMap::default(),
             handed_on_order: VecDeque::new(),
             closing: VecDeque::new(),
@@ -366,6 +485,7 @@ impl Tracker {
             births: HashMap::default(),
             birth_order: VecDeque::new(),
             ready: VecDeque::new(),
+            spare: Vec::new(),
             line: None,
             now: i64::MIN,
             counts: TrackerCounts::default(),
@@ -397,7 +517,7 @@ impl Tracker {
     pub fn drop_idle(&mut self, max_age_secs: i64) -> u64 {
         let cutoff = self.now.saturating_sub(max_age_secs);
         let before = self.live.len();
-        self.live.retain(|_, m| m.last_seen.secs >= cutoff);
+        self.live.retain(|m| m.last_seen.secs >= cutoff);
         self.sessions
             .retain(|_, s| s.connected_at.is_none_or(|t| t.secs >= cutoff));
         let dropped = (before - self.live.len()) as u64;
@@ -413,7 +533,7 @@ impl Tracker {
 
     /// The messages in flight, in no order (for a follower to save them).
     pub fn in_flight_messages(&self) -> impl Iterator<Item = &Message> {
-        self.live.values().map(|m| &**m)
+        self.live.values()
     }
 
     /// Takes back a message saved while in flight. One whose life has ended waits out its
@@ -441,6 +561,45 @@ impl Tracker {
         self.ready.pop_front().map(|m| *m)
     }
 
+    /// Whether finished messages wait to be handed on.
+    pub fn has_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    /// Shows the finished messages, in order, to a consumer that only reads them, and keeps
+    /// them to make later messages of (`Message::renew`). Stops where `read` says so.
+    pub fn lend_ready(
+        &mut self,
+        mut read: impl FnMut(&Message) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        while let Some(m) = self.ready.pop_front() {
+            let flow = read(&m);
+            if self.spare.len() < SPARE_MESSAGES {
+                self.spare.push(m);
+            }
+            flow?;
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// A new message: a spare one renewed when there is one, else a fresh box.
+    fn new_message(
+        &mut self,
+        queue_id: Option<QueueId>,
+        host: u32,
+        instance: u32,
+        time: Stamp,
+    ) -> Box<Message> {
+        let (host, instance) = (self.strings.name(host), self.strings.name(instance));
+        match self.spare.pop() {
+            Some(mut m) => {
+                m.renew(queue_id, host, instance, time);
+                m
+            }
+            None => Box::new(Message::new(queue_id, host, instance, time)),
+        }
+    }
+
     /// Ends the input: every message still held is handed on, ended ones first, then those
     /// still in the queue in order of first sighting.
     pub fn finish(&mut self) {
@@ -454,7 +613,7 @@ impl Tracker {
         let mut rest: Vec<Box<Message>> = self
             .live
             .drain()
-            .map(|(_, mut m)| {
+            .map(|mut m| {
                 m.stale = m.last_seen.secs.saturating_add(linger) < now;
                 m
             })
@@ -480,11 +639,22 @@ impl Tracker {
             .queue_id()
             .map(|queue_id| MessageKey::new(host, instance, queue_id));
         // The very same line (time and all) twice for one message is one line.
-        self.line = own.map(|key| (key, rustc_hash::FxBuildHasher.hash_one(ctx.raw)));
-        if let Some((key, hash)) = self.line {
+        self.line = own.map(|key| OwnLine {
+            key,
+            hash: rustc_hash::FxBuildHasher.hash_one(ctx.raw),
+            found: self.live.find(&key),
+        });
+        if let Some(OwnLine {
+            key,
+            hash,
+            found: Found {
+                index: Some(index), ..
+            },
+        }) = self.line
+        {
             if self
                 .live
-                .get(&key)
+                .at(index, &key)
                 .is_some_and(|m| m.line_hashes.contains(&hash))
             {
                 self.counts.duplicate_lines += 1;
@@ -1025,72 +1195,67 @@ impl Tracker {
         ctx: &LineContext<'_>,
         birth: Birth,
     ) -> Option<&mut Message> {
-        let (exists, restart) = match self.live.get(&key) {
-            None => (false, false),
-            Some(m) => {
-                // Lines of different processes within one second come in any order: a life
-                // that ended in this very second may still get its own first lines. Postfix
-                // does not reuse a queue ID within a second (the ID encodes the time).
-                let ended_earlier = m.ended_at.is_some_and(|t| t.secs < ctx.time.secs);
-                let restart = match birth {
-                    Birth::None => false,
-                    Birth::Origin => {
-                        matches!(m.origin, Some(Origin::Smtpd) | Some(Origin::Pickup))
-                            || (m.removed() && ended_earlier)
+        // The line's own message was looked up when the line came; any other is looked up.
+        let own = self.line.filter(|l| l.key == key);
+        let index = match own {
+            Some(line) if self.live.current(line.found) => line.found.index,
+            _ => self.live.find(&key).index,
+        };
+        let restart = index.and_then(|i| self.live.at(i, &key)).is_some_and(|m| {
+            // Lines of different processes within one second come in any order: a life
+            // that ended in this very second may still get its own first lines. Postfix
+            // does not reuse a queue ID within a second (the ID encodes the time).
+            let ended_earlier = m.ended_at.is_some_and(|t| t.secs < ctx.time.secs);
+            match birth {
+                Birth::None => false,
+                Birth::Origin => {
+                    matches!(m.origin, Some(Origin::Smtpd) | Some(Origin::Pickup))
+                        || (m.removed() && ended_earlier)
+                }
+                Birth::MessageId => m.message_id.is_some() || (m.removed() && ended_earlier),
+                Birth::Active => ended_earlier,
+            }
+        });
+        let m = match index {
+            Some(i) if !restart => self.live.at_mut(i, &key)?,
+            _ => {
+                if restart {
+                    if let Some(old) = self.live.remove(&key) {
+                        self.counts.reused_queue_ids += 1;
+                        self.counts.messages += 1;
+                        self.ready.push_back(old);
                     }
-                    Birth::MessageId => m.message_id.is_some() || (m.removed() && ended_earlier),
-                    Birth::Active => ended_earlier,
-                };
-                (true, restart)
+                }
+                if !self.handed_on.is_empty() {
+                    if let Some(&ended) = self.handed_on.get(&key) {
+                        // The message was handed on before its linger was over. Only a line
+                        // that begins a life, in a later second than the old life ended, is a
+                        // new message; anything else is a late line of the old one.
+                        if birth == Birth::None || ctx.time.secs <= ended {
+                            self.counts.lines_after_hand_on += 1;
+                            return None;
+                        }
+                        self.handed_on.remove(&key);
+                    }
+                }
+                if self.live.len() >= self.config.max_in_flight.max(1) {
+                    self.relieve_pressure();
+                }
+                let m = self.new_message(Some(key.queue_id), key.host, key.instance, ctx.time);
+                self.live.insert(key, m)
             }
         };
-        if restart {
-            if let Some(old) = self.live.remove(&key) {
-                self.counts.reused_queue_ids += 1;
-                self.counts.messages += 1;
-                self.ready.push_back(old);
-            }
-        }
-        if !exists || restart {
-            if !self.handed_on.is_empty() {
-                if let Some(&ended) = self.handed_on.get(&key) {
-                    // The message was handed on before its linger was over. Only a line that
-                    // begins a life, in a later second than the old life ended, is a new
-                    // message; anything else is a late line of the old one.
-                    if birth == Birth::None || ctx.time.secs <= ended {
-                        self.counts.lines_after_hand_on += 1;
-                        return None;
-                    }
-                    self.handed_on.remove(&key);
-                }
-            }
-            if self.live.len() >= self.config.max_in_flight.max(1) {
-                self.relieve_pressure();
-            }
-        }
-        let keep_raw = self.config.keep_raw;
-        let strings = &self.strings;
-        let m = self.live.entry(key).or_insert_with(|| {
-            Box::new(Message::new(
-                Some(key.queue_id),
-                strings.name(key.host),
-                strings.name(key.instance),
-                ctx.time,
-            ))
-        });
         if ctx.time < m.first_seen {
             m.first_seen = ctx.time;
         }
         if ctx.time > m.last_seen {
             m.last_seen = ctx.time;
         }
-        if let Some((line_key, hash)) = self.line {
-            if line_key == key {
-                m.line_hashes.push(hash);
-                self.line = None;
-            }
+        if let Some(line) = own {
+            m.line_hashes.push(line.hash);
+            self.line = None;
         }
-        if keep_raw {
+        if self.config.keep_raw {
             m.raw.push(RawLine {
                 source: ctx.source.clone(),
                 line_number: ctx.line_number,
@@ -1247,17 +1412,12 @@ impl Tracker {
                 .get(&from)
                 .map(|m| m.last_seen)
                 .unwrap_or_default();
-            let mut m = Message::new(
-                Some(to.queue_id),
-                self.strings.name(to.host),
-                self.strings.name(to.instance),
-                time,
-            );
-            m.origin = Some(Origin::Internal);
             if self.live.len() >= self.config.max_in_flight.max(1) {
                 self.relieve_pressure();
             }
-            self.live.insert(to, Box::new(m));
+            let mut m = self.new_message(Some(to.queue_id), to.host, to.instance, time);
+            m.origin = Some(Origin::Internal);
+            self.live.insert(to, m);
         }
         let back_host = (to.host != from.host).then(|| self.strings.name(from.host));
         if let Some(m) = self.live.get_mut(&to) {
@@ -1297,12 +1457,7 @@ impl Tracker {
         verdict: &Verdict<'_>,
         session: Option<Session>,
     ) {
-        let mut m = Message::new(
-            None,
-            self.strings.name(host),
-            self.strings.name(instance),
-            ctx.time,
-        );
+        let mut m = self.new_message(None, host, instance, ctx.time);
         m.origin = Some(Origin::Smtpd);
         let t = &mut self.texts;
         m.client = verdict
@@ -1336,7 +1491,7 @@ impl Tracker {
             });
         }
         self.counts.noqueue_rejects += 1;
-        self.ready.push_back(Box::new(m));
+        self.ready.push_back(m);
     }
 }
 
@@ -1392,4 +1547,80 @@ fn apply_verdict(
         }
     }
     push_small(&mut m.rejections, rejection);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::correlate::Message;
+    use crate::output::json;
+    use crate::pipeline::{run, Options, ReadOnlySink, Sink};
+    use crate::time::TimeSettings;
+    use std::ops::ControlFlow;
+    use std::path::{Path, PathBuf};
+
+    /// Keeps each message's JSON, and lends the messages back (renewed as later ones).
+    #[derive(Default)]
+    struct Reader(Vec<String>);
+
+    impl ReadOnlySink for Reader {
+        fn message(&mut self, m: &Message) -> ControlFlow<()> {
+            self.0.push(json::message(m));
+            ControlFlow::Continue(())
+        }
+    }
+
+    /// Keeps each message's JSON, and takes the messages (none is renewed).
+    #[derive(Default)]
+    struct Taker(Reader);
+
+    impl Sink for Taker {
+        fn message(&mut self, m: Message) -> ControlFlow<()> {
+            ReadOnlySink::message(&mut self.0, &m)
+        }
+    }
+
+    /// The sample logs, and the shared corpus's when it is there.
+    fn logs() -> Vec<PathBuf> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dirs = ["examples", "tests/fixtures", "../shared/corpus/lines"];
+        let dirs = dirs
+            .iter()
+            .chain(&["../shared/corpus/mixed", "../shared/corpus/damaged"]);
+        let mut logs: Vec<PathBuf> = dirs
+            .flat_map(|d| std::fs::read_dir(dir.join(d)).into_iter().flatten())
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "log"))
+            .collect();
+        logs.sort();
+        logs
+    }
+
+    #[test]
+    fn messages_lent_and_renewed_read_as_messages_made_afresh() {
+        let logs = logs();
+        assert!(logs.len() >= 5, "{logs:?}");
+        let mut messages = 0;
+        for log in &logs {
+            let (sources, _) = crate::input::sources_from_args(std::slice::from_ref(log));
+            for threads in [1, 2] {
+                let options = Options {
+                    time: TimeSettings {
+                        zone: jiff::tz::TimeZone::UTC,
+                        year: Some(2026),
+                    },
+                    syslog_names: Vec::new(),
+                    tracker: super::TrackerConfig::default(),
+                    threads,
+                };
+                let mut lent = Reader::default();
+                run(&sources, &options, &mut lent);
+                let mut taken = Taker::default();
+                run(&sources, &options, &mut taken);
+                assert_eq!(lent.0, taken.0 .0, "{}", log.display());
+                messages += lent.0.len();
+            }
+        }
+        assert!(messages > 1000, "{messages}");
+    }
 }
