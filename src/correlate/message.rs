@@ -401,8 +401,8 @@ impl Message {
                 spare_attempts = r.attempts;
             }
         }
-        spare_attempts.clear();
-        let recipients = std::mem::take(&mut self.recipients);
+        let spare_attempts = emptied(&mut spare_attempts);
+        let recipients = emptied(&mut self.recipients);
         let links = emptied(&mut self.links);
         let rejections = emptied(&mut self.rejections);
         let problems = emptied(&mut self.problems);
@@ -529,12 +529,19 @@ impl Message {
     }
 }
 
-/// The list, emptied, taken out of `v` with its room.
+/// The list, emptied, taken out of `v` with its room, unless that room is more than most
+/// messages need: a message renewed again and again would keep the most any of its lives took.
 fn emptied<T>(v: &mut Vec<T>) -> Vec<T> {
     let mut v = std::mem::take(v);
+    if v.capacity() > LIST_ROOM_KEPT {
+        return Vec::new();
+    }
     v.clear();
     v
 }
+
+/// The most room a renewed message keeps in each of its lists.
+const LIST_ROOM_KEPT: usize = 4;
 
 /// Pushes onto a list that is short in nearly every message (recipients, attempts, links,
 /// rejections): the capacity doubles from one instead of jumping to four, so
@@ -606,7 +613,8 @@ mod tests {
             let room = m.recipients.iter().map(|r| r.attempts.capacity()).max();
             m.renew(queue_id, host.clone(), instance.clone(), time);
             assert!(m.spare_attempts.is_empty());
-            assert_eq!(m.spare_attempts.capacity(), room.unwrap_or(0));
+            let room = room.filter(|&n| n <= LIST_ROOM_KEPT).unwrap_or(0);
+            assert_eq!(m.spare_attempts.capacity(), room);
             // A recipient of the new life fills the spare attempt list, empty.
             let r = m.recipient_mut("a@b.example", None);
             assert!(r.attempts.is_empty());
