@@ -332,12 +332,13 @@ impl<'s, S: HandOn + ?Sized> Correlator<'s, S> {
                 Some(sink) => self.tracker.lend_ready(|m| sink.message(m))?,
                 None => {
                     let now = self.tracker.now();
-                    while let Some(m) = self.tracker.next_ready() {
-                        self.sink.message_at(m, now)?;
+                    while let Some(m) = self.tracker.next_ready_boxed() {
+                        self.sink.take(m, now)?;
                     }
                 }
             }
         }
+        self.sink.give_back(&mut self.tracker);
         self.sink.caught_up(&self.tracker)
     }
 
@@ -644,12 +645,21 @@ trait HandOn: Sink {
     fn hand_on(&mut self, _chunk: Option<Arc<ParsedChunk>>) -> ControlFlow<()> {
         ControlFlow::Continue(())
     }
+
+    /// A finished message as the tracker keeps it, boxed. A sink that gives its messages back
+    /// once read keeps the box; any other takes the message.
+    fn take(&mut self, message: Box<Message>, now: i64) -> ControlFlow<()> {
+        self.message_at(*message, now)
+    }
+
+    /// Gives the messages read since back to the tracker, to be renewed as new ones.
+    fn give_back(&mut self, _tracker: &mut Tracker) {}
 }
 
 impl HandOn for dyn Sink + '_ {}
 
 /// A finished message, and after how many of its chunk's lines it was handed on.
-type Finished = (usize, Message);
+type Finished = (usize, Box<Message>);
 
 /// A chunk's lines and the messages finished among them, for the sink's thread to replay.
 struct Replay {
@@ -663,8 +673,9 @@ const REPLAYS_AHEAD: usize = 4;
 /// The sink of the correlating thread when the consumer has a thread of its own: it notes
 /// what the consumer is to see, and sends it over at the end of each chunk.
 ///
-/// The messages come back, read, to be dropped here, where the tracker allocated them and
-/// counted up their shared texts (agents, relays, hosts …). Dropped on the sink's thread
+/// The messages come back, read, to be renewed by the tracker (or dropped) here, where it
+/// allocated them and counted up their shared texts (agents, relays, hosts …). Dropped on the
+/// sink's thread
 /// (profiled once, report on the 1M-line log), they cost that thread about 15 % more time
 /// and the correlating thread none less: frees of another thread's memory take glibc's
 /// locked path, leave the allocating thread's cache empty (`_int_malloc` 9 % of all samples,
@@ -673,6 +684,9 @@ struct Relay {
     to_sink: mpsc::SyncSender<Replay>,
     /// Read messages, with the vectors that carried them (reused).
     read: mpsc::Receiver<Vec<Finished>>,
+    /// Read messages, for the tracker to take back as it keeps them: boxed.
+    #[allow(clippy::vec_box)]
+    returned: Vec<Box<Message>>,
     /// The current chunk's lines seen so far.
     lines: usize,
     messages: Vec<Finished>,
@@ -684,16 +698,26 @@ impl Sink for Relay {
         ControlFlow::Continue(())
     }
     fn message(&mut self, message: Message) -> ControlFlow<()> {
-        self.messages.push((self.lines, message));
-        ControlFlow::Continue(())
+        self.take(Box::new(message), 0)
     }
 }
 
 impl HandOn for Relay {
+    fn take(&mut self, message: Box<Message>, _now: i64) -> ControlFlow<()> {
+        self.messages.push((self.lines, message));
+        ControlFlow::Continue(())
+    }
+
+    fn give_back(&mut self, tracker: &mut Tracker) {
+        for m in self.returned.drain(..) {
+            tracker.give_back(m);
+        }
+    }
+
     fn hand_on(&mut self, chunk: Option<Arc<ParsedChunk>>) -> ControlFlow<()> {
         let mut emptied = None;
         for mut read in self.read.try_iter() {
-            read.clear();
+            self.returned.extend(read.drain(..).map(|(_, m)| m));
             emptied = Some(read);
         }
         let replay = Replay {
@@ -724,6 +748,7 @@ fn run_with_sink_thread(
         let mut relay = Relay {
             to_sink,
             read,
+            returned: Vec::new(),
             lines: 0,
             messages: Vec::new(),
         };

@@ -575,9 +575,23 @@ impl Tracker {
         self.ready.pop_front().map(|m| *m)
     }
 
+    /// The next finished message as the tracker keeps it, boxed: a consumer that only reads
+    /// it can give it back (`give_back`).
+    pub fn next_ready_boxed(&mut self) -> Option<Box<Message>> {
+        self.ready.pop_front()
+    }
+
     /// Whether finished messages wait to be handed on.
     pub fn has_ready(&self) -> bool {
         !self.ready.is_empty()
+    }
+
+    /// Takes back a finished message its consumer is done with, to make a later message of
+    /// (`Message::renew`), or drops it when enough are kept.
+    pub fn give_back(&mut self, message: Box<Message>) {
+        if self.spare.len() < SPARE_MESSAGES {
+            self.spare.push(message);
+        }
     }
 
     /// Shows the finished messages, in order, to a consumer that only reads them, and keeps
@@ -588,9 +602,7 @@ impl Tracker {
     ) -> ControlFlow<()> {
         while let Some(m) = self.ready.pop_front() {
             let flow = read(&m);
-            if self.spare.len() < SPARE_MESSAGES {
-                self.spare.push(m);
-            }
+            self.give_back(m);
             flow?;
         }
         ControlFlow::Continue(())
@@ -1610,7 +1622,8 @@ mod tests {
         let mut messages = 0;
         for log in &logs {
             let (sources, _) = crate::input::sources_from_args(std::slice::from_ref(log));
-            for threads in [1, 2] {
+            // Three threads: the messages come back from the sink's thread to be renewed.
+            for threads in [1, 2, crate::pipeline::SINK_THREAD_FROM] {
                 let options = Options {
                     time: TimeSettings {
                         zone: jiff::tz::TimeZone::UTC,
