@@ -70,10 +70,16 @@ pub fn local_hour(t: Stamp) -> i64 {
 /// One understood Postfix line, as the sections see it.
 pub struct LineFacts<'a> {
     pub time: Stamp,
-    pub hour: i64,
     pub host: &'a str,
     pub envelope: &'a Envelope<'a>,
     pub event: &'a Event<'a>,
+}
+
+impl LineFacts<'_> {
+    /// `local_hour` of the line: worked out only for the few lines counted by hour.
+    pub fn hour(&self) -> i64 {
+        local_hour(self.time)
+    }
 }
 
 /// What one delivery attempt counts as.
@@ -383,7 +389,6 @@ impl LineSink for LineReport {
         }
         let facts = LineFacts {
             time,
-            hour: local_hour(time),
             host,
             envelope,
             event,

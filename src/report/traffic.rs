@@ -42,7 +42,7 @@ impl Rejects {
                 verdict.action,
                 b"reject" | b"milter-reject" | b"proxy-reject"
             ) {
-                *self.hours.entry(l.hour).or_default() += 1;
+                *self.hours.entry(l.hour()).or_default() += 1;
             }
         }
     }
