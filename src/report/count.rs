@@ -10,8 +10,9 @@
 //!   (lossy counting): every count kept is then a lower bound that may miss at most
 //!   `dropped_max`, and the tally says it is approximate.
 
+use crate::text::same_bytes;
 use rustc_hash::{FxBuildHasher, FxHashSet, FxHasher};
-use std::hash::Hasher;
+use std::hash::{BuildHasher, Hasher};
 
 /// Relative accuracy of `Sketch` quantiles.
 pub const SKETCH_ACCURACY: f64 = 0.01;
@@ -339,9 +340,12 @@ impl<V: Weighted> Tally<V> {
         if self.map.len() >= self.cap && !self.map.contains_key(key) {
             self.prune();
         }
+        // The map's own hash of `key`; keys compared by words (`same_bytes`): short keys
+        // (domains, addresses) cost a `memcmp` call each otherwise.
+        let hash = self.map.hasher().hash_one(key);
         self.map
             .raw_entry_mut()
-            .from_key(key)
+            .from_hash(hash, |k| same_bytes(k.as_bytes(), key.as_bytes()))
             .or_insert_with(|| (Box::from(key), V::default()))
             .1
     }
