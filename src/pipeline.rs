@@ -73,8 +73,9 @@ pub trait Sink {
         None
     }
     /// This sink as two disjoint halves: one that reads only the lines, which may run on the
-    /// parsing thread, and the rest, which is shown the lines and messages as this sink is
-    /// (`line` included: it may ignore them). The sink renders from both after the run.
+    /// parsing thread, and the rest, which is shown the messages as this sink is and must not
+    /// depend on the lines (it may be shown them or not). The sink renders from both after the
+    /// run.
     fn halves(&mut self) -> Option<Halves<'_>> {
         None
     }
@@ -362,6 +363,9 @@ struct Correlator<'s, S: ?Sized> {
     /// `LogTime::latest`.
     latest: Option<Stamp>,
     sink: &'s mut S,
+    /// Whether `sink` is shown the lines: not when it is the rest of a sink whose line half
+    /// sees them (a call per line for nothing).
+    shows_lines: bool,
 }
 
 impl<'s, S: HandOn + ?Sized> Correlator<'s, S> {
@@ -371,6 +375,7 @@ impl<'s, S: HandOn + ?Sized> Correlator<'s, S> {
             stats: LineStats::default(),
             latest: None,
             sink,
+            shows_lines: true,
         }
     }
 
@@ -380,7 +385,9 @@ impl<'s, S: HandOn + ?Sized> Correlator<'s, S> {
                 self.latest = Some(time);
             }
         }
-        self.sink.line(&view(source, line))?;
+        if self.shows_lines {
+            self.sink.line(&view(source, line))?;
+        }
         self.drain()
     }
 
@@ -448,7 +455,9 @@ pub fn run(sources: &[Source], options: &Options, sink: &mut dyn Sink) -> Outcom
             return run_with_sink_thread(sources, options, lines, rest);
         }
     }
-    run_threaded(sources, options, lines, Correlator::new(options, rest))
+    let mut correlator = Correlator::new(options, rest);
+    correlator.shows_lines = lines.is_none();
+    run_threaded(sources, options, lines, correlator)
 }
 
 /// Reads only the lines a prefilter selected (`crate::prefilter`), in their order, with the
