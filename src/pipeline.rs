@@ -282,14 +282,15 @@ impl<'a> ParsedLine<'a> {
     }
 }
 
-/// Counts one parsed line and hands its event to the tracker. Returns the line's time when
-/// the tracker saw it.
+/// Counts one parsed line and hands its event to the tracker, moving `latest` on to the
+/// line's time when the tracker saw it (`LogTime::latest`).
 fn account(
     stats: &mut LineStats,
     tracker: &mut Tracker,
+    latest: &mut Option<Stamp>,
     source: &Arc<str>,
     line: &ParsedLine<'_>,
-) -> Option<Stamp> {
+) {
     stats.lines += 1;
     match &line.parsed {
         Parsed::Malformed => stats.malformed += 1,
@@ -311,7 +312,9 @@ fn account(
                         raw: line.raw,
                     };
                     tracker.observe(&ctx, event);
-                    return Some(time);
+                    if latest.is_none_or(|l| time > l) {
+                        *latest = Some(time);
+                    }
                 }
                 (_, time) => {
                     if time.is_none() {
@@ -323,7 +326,6 @@ fn account(
             }
         }
     }
-    None
 }
 
 fn view<'a>(source: &'a str, line: &'a ParsedLine<'a>) -> LineView<'a> {
@@ -351,7 +353,7 @@ pub(crate) fn one_line(
 ) -> ControlFlow<()> {
     // Lines come one at a time from files that may rotate under us: no stamp is carried over.
     let line = parse_line(parser, clock, &mut StampCache::default(), raw, line_number);
-    let _ = account(stats, tracker, source, &line);
+    account(stats, tracker, &mut None, source, &line);
     sink.line(&view(source, &line))
 }
 
@@ -380,11 +382,13 @@ impl<'s, S: HandOn + ?Sized> Correlator<'s, S> {
     }
 
     fn line(&mut self, source: &Arc<str>, line: &ParsedLine<'_>) -> ControlFlow<()> {
-        if let Some(time) = account(&mut self.stats, &mut self.tracker, source, line) {
-            if self.latest.is_none_or(|l| time > l) {
-                self.latest = Some(time);
-            }
-        }
+        account(
+            &mut self.stats,
+            &mut self.tracker,
+            &mut self.latest,
+            source,
+            line,
+        );
         if self.shows_lines {
             self.sink.line(&view(source, line))?;
         }
@@ -392,11 +396,11 @@ impl<'s, S: HandOn + ?Sized> Correlator<'s, S> {
     }
 
     fn drain(&mut self) -> ControlFlow<()> {
-        let now = LogTime {
-            secs: self.tracker.now(),
-            latest: self.latest,
-        };
         while let Some(m) = self.tracker.next_ready() {
+            let now = LogTime {
+                secs: self.tracker.now(),
+                latest: self.latest,
+            };
             self.sink.message_at(m, now)?;
         }
         self.sink.caught_up(&self.tracker)
