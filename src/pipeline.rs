@@ -431,9 +431,9 @@ impl<'s, S: HandOn + ?Sized> Correlator<'s, S> {
 pub const SINK_THREAD_FROM: usize = 3;
 
 /// From this many threads on, a sink's line half (`Sink::halves`) runs on the parsing thread.
-/// `report` over 100k lines with two threads: the correlating thread 210 M instructions → 184 M,
-/// the parsing thread 158 M → 187 M (its line half is about 28 M there; the rest of the
-/// difference is what splitting the calls costs). Raise it when parsing is the slower half.
+/// `report` over 100k lines with two threads: the correlating thread 210 M instructions → 179 M,
+/// the parsing thread 158 M → 186 M (the report's line half is 26 M there, its hand-over 2 M).
+/// Raise it when parsing is the slower half.
 pub const LINE_HALF_FROM: usize = 2;
 
 /// Reads every source in order through one tracker into `sink`. What runs where is decided
