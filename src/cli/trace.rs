@@ -7,7 +7,7 @@ use super::{
 use crate::correlate::{Message, Tracker};
 use crate::output::{json, text};
 use crate::parse::queue_id::QueueId;
-use crate::pipeline::Sink;
+use crate::pipeline::{LogTime, Sink};
 use crate::select::{Filters, Query};
 use crate::time::Stamp;
 use clap::Args;
@@ -218,8 +218,8 @@ impl Tracer<'_> {
 }
 
 impl Sink for Tracer<'_> {
-    fn message_at(&mut self, m: Message, now: i64) -> ControlFlow<()> {
-        self.now = now;
+    fn message_at(&mut self, m: Message, now: LogTime) -> ControlFlow<()> {
+        self.now = now.secs;
         self.message(m)
     }
 

@@ -1,11 +1,13 @@
 //! `mailtrail report`: the morning summary, built as one consumer of the pipeline.
 //!
-//! `Report` implements `pipeline::ReadOnlySink`. Every section (one file each) owns its counters
-//! and is fed from the two sink calls: `line` for facts about the server (rejects, warnings, SMTP
-//! sessions, postscreen, master), `message` for the correlated messages (received, delivered,
-//! deferred, bounced, delays, domains, the queue at the end). Nothing is read twice and no
-//! counter grows without bound (see `count`). The counting rules and the JSON schema are in
-//! docs/report.md.
+//! `Report` implements `pipeline::Sink` in two halves (`Sink::halves`): `LineReport` counts
+//! the lines, which needs nothing of the tracker's and may run on the parsing thread, and
+//! `MessageReport` the correlated messages. Every section (one file each) owns its counters,
+//! in a part of each half where it counts both: lines for facts about the server (rejects,
+//! warnings, SMTP sessions, postscreen, master), messages for the correlated messages
+//! (received, delivered, deferred, bounced, delays, domains, the queue at the end); the view
+//! reads both parts. Nothing is read twice and no counter grows without bound (see `count`).
+//! The counting rules and the JSON schema are in docs/report.md.
 
 pub mod count;
 pub mod delays;
@@ -25,7 +27,7 @@ use crate::envelope::Envelope;
 use crate::event::{DeliveryStatus, Event};
 use crate::output::Style;
 use crate::parse::Parsed;
-use crate::pipeline::{LineStats, LineView, ReadOnlySink};
+use crate::pipeline::{Halves, LineSink, LineStats, LineView, LogTime, ReadOnlySink};
 use crate::text::{same_bytes, terminal};
 use crate::time::Stamp;
 use normalize::AddressFolding;
@@ -68,10 +70,16 @@ pub fn local_hour(t: Stamp) -> i64 {
 /// One understood Postfix line, as the sections see it.
 pub struct LineFacts<'a> {
     pub time: Stamp,
-    pub hour: i64,
     pub host: &'a str,
     pub envelope: &'a Envelope<'a>,
     pub event: &'a Event<'a>,
+}
+
+impl LineFacts<'_> {
+    /// `local_hour` of the line: worked out only for the few lines counted by hour.
+    pub fn hour(&self) -> i64 {
+        local_hour(self.time)
+    }
 }
 
 /// What one delivery attempt counts as.
@@ -225,17 +233,30 @@ impl<'m> Facts<'m> {
 /// Hosts listed by name; beyond, lines count under `(other hosts)`.
 const MAX_HOSTS: usize = 1000;
 
-/// The whole report: every section, fed by the pipeline.
+/// The whole report: every section, fed by the pipeline in two halves.
 pub struct Report {
+    lines: LineReport,
+    messages: MessageReport,
+}
+
+/// The report's line half: what it counts of each line, in order.
+struct LineReport {
     config: Config,
     /// Understood Postfix lines by host (all hosts, for the header).
     hosts: BTreeMap<String, u64>,
     first: Option<Stamp>,
     last: Option<Stamp>,
-    /// The last stamp of the whole input, for the age of what is still queued.
-    end_of_input: Option<Stamp>,
     lines_in_period: u64,
     last_host: LastHost,
+    verdicts: totals::Verdicts,
+    rejects: traffic::Rejects,
+    problems: problems::Problems,
+    sessions: sessions::Sessions,
+}
+
+/// The report's message half: what it counts of each finished message.
+struct MessageReport {
+    config: Config,
     samples: count::SampleMemo,
     /// The last message's `Facts::attempts`, emptied, for the next one.
     spare_attempts: Vec<AttemptFacts<'static>>,
@@ -243,8 +264,7 @@ pub struct Report {
     traffic: traffic::Traffic,
     domains: domains::Domains,
     top: top::Top,
-    problems: problems::Problems,
-    sessions: sessions::Sessions,
+    problems: problems::DeliveryProblems,
     delays: delays::Delays,
     queue: queue::Queue,
 }
@@ -252,39 +272,46 @@ pub struct Report {
 impl Report {
     pub fn new(config: Config) -> Report {
         Report {
-            hosts: BTreeMap::new(),
-            first: None,
-            last: None,
-            end_of_input: None,
-            lines_in_period: 0,
-            last_host: LastHost {
-                bytes: Vec::new(),
-                text: String::new(),
-                pending: 0,
-                wanted: config.host_wanted(""),
+            lines: LineReport {
+                hosts: BTreeMap::new(),
+                first: None,
+                last: None,
+                lines_in_period: 0,
+                last_host: LastHost {
+                    bytes: Vec::new(),
+                    text: String::new(),
+                    pending: 0,
+                    wanted: config.host_wanted(""),
+                },
+                config: config.clone(),
+                verdicts: totals::Verdicts::default(),
+                rejects: traffic::Rejects::default(),
+                problems: problems::Problems::default(),
+                sessions: sessions::Sessions::default(),
             },
-            config,
-            samples: count::SampleMemo::default(),
-            spare_attempts: Vec::new(),
-            totals: totals::Totals::default(),
-            traffic: traffic::Traffic::default(),
-            domains: domains::Domains::default(),
-            top: top::Top::default(),
-            problems: problems::Problems::default(),
-            sessions: sessions::Sessions::default(),
-            delays: delays::Delays::default(),
-            queue: queue::Queue::default(),
+            messages: MessageReport {
+                config,
+                samples: count::SampleMemo::default(),
+                spare_attempts: Vec::new(),
+                totals: totals::Totals::default(),
+                traffic: traffic::Traffic::default(),
+                domains: domains::Domains::default(),
+                top: top::Top::default(),
+                problems: problems::DeliveryProblems::default(),
+                delays: delays::Delays::default(),
+                queue: queue::Queue::default(),
+            },
         }
     }
 }
 
 /// The host of the line before: consecutive lines nearly always share it, so its bytes are
-/// compared instead of checked as UTF-8, looked up in `Report::hosts` and matched against
+/// compared instead of checked as UTF-8, looked up in `LineReport::hosts` and matched against
 /// `--host` again for every line.
 struct LastHost {
     bytes: Vec<u8>,
     text: String,
-    /// Its lines not yet added to `Report::hosts` (added when the host changes, or for the view).
+    /// Its lines not yet added to `LineReport::hosts` (added when the host changes, or for the view).
     pending: u64,
     /// `Config::host_wanted`.
     wanted: bool,
@@ -307,6 +334,28 @@ fn count_host(hosts: &mut BTreeMap<String, u64>, host: &str, lines: u64) {
 
 impl ReadOnlySink for Report {
     fn line(&mut self, line: &LineView<'_>) -> ControlFlow<()> {
+        self.lines.line(line);
+        ControlFlow::Continue(())
+    }
+
+    fn message(&mut self, m: &Message) -> ControlFlow<()> {
+        ReadOnlySink::message(&mut self.messages, m)
+    }
+
+    fn message_at(&mut self, m: &Message, now: LogTime) -> ControlFlow<()> {
+        ReadOnlySink::message_at(&mut self.messages, m, now)
+    }
+
+    fn halves(&mut self) -> Option<Halves<'_>> {
+        Some(Halves {
+            lines: &mut self.lines,
+            rest: &mut self.messages,
+        })
+    }
+}
+
+impl LineSink for LineReport {
+    fn line(&mut self, line: &LineView<'_>) {
         let (
             Parsed::Postfix {
                 envelope,
@@ -315,11 +364,8 @@ impl ReadOnlySink for Report {
             Some(time),
         ) = (line.parsed, line.time)
         else {
-            return ControlFlow::Continue(());
+            return;
         };
-        if self.end_of_input.is_none_or(|e| time > e) {
-            self.end_of_input = Some(time);
-        }
         let last = &mut self.last_host;
         if !same_bytes(&last.bytes, envelope.host) {
             count_host(&mut self.hosts, &last.text, last.pending);
@@ -331,7 +377,7 @@ impl ReadOnlySink for Report {
         }
         last.pending += 1;
         if !last.wanted || !self.config.in_period(time) {
-            return ControlFlow::Continue(());
+            return;
         }
         let host = last.text.as_str();
         self.lines_in_period += 1;
@@ -343,19 +389,23 @@ impl ReadOnlySink for Report {
         }
         let facts = LineFacts {
             time,
-            hour: local_hour(time),
             host,
             envelope,
             event,
         };
-        self.totals.line(&facts);
-        self.traffic.line(&facts);
+        self.verdicts.line(&facts);
+        self.rejects.line(&facts);
         self.problems.line(&facts);
         self.sessions.line(&facts);
-        ControlFlow::Continue(())
+    }
+}
+
+impl ReadOnlySink for MessageReport {
+    fn message(&mut self, m: &Message) -> ControlFlow<()> {
+        ReadOnlySink::message_at(self, m, LogTime::UNKNOWN)
     }
 
-    fn message(&mut self, m: &Message) -> ControlFlow<()> {
+    fn message_at(&mut self, m: &Message, now: LogTime) -> ControlFlow<()> {
         if !self.config.host_wanted(&m.host) {
             return ControlFlow::Continue(());
         }
@@ -367,7 +417,8 @@ impl ReadOnlySink for Report {
         self.top.message(&facts);
         self.problems.message(&facts);
         self.delays.message(&facts, &mut self.samples);
-        let end = self.end_of_input.unwrap_or(m.last_seen);
+        // The last stamp of the input so far: the "now" of the ages of what is still queued.
+        let end = now.latest.unwrap_or(m.last_seen);
         self.queue.message(&facts, end);
         self.spare_attempts = emptied(facts.attempts);
         ControlFlow::Continue(())
@@ -430,21 +481,25 @@ pub struct ReportView {
     pub postscreen: sessions::PostscreenView,
 }
 
-impl Report {
+impl LineReport {
     /// Understood Postfix lines by host, the last host's lines included.
     fn hosts(&self) -> BTreeMap<String, u64> {
         let mut hosts = self.hosts.clone();
         count_host(&mut hosts, &self.last_host.text, self.last_host.pending);
         hosts
     }
+}
 
+impl Report {
     pub fn view(&self, sources: &[String], stats: &LineStats) -> ReportView {
-        let top = self.config.top;
-        let hosts = self.hosts();
-        let by_host = self.totals.by_host();
+        let (lines, messages) = (&self.lines, &self.messages);
+        let config = &lines.config;
+        let top = config.top;
+        let hosts = lines.hosts();
+        let by_host = messages.totals.by_host(&lines.verdicts);
         ReportView {
             report_version: 1,
-            empty: self.lines_in_period == 0,
+            empty: lines.lines_in_period == 0,
             input: InputView {
                 sources: sources.to_vec(),
                 lines: stats.lines,
@@ -453,16 +508,16 @@ impl Report {
                 not_understood: stats.not_understood,
                 other_program_lines: stats.other_program_lines,
                 malformed: stats.malformed,
-                lines_reported: self.lines_in_period,
+                lines_reported: lines.lines_in_period,
             },
             period: PeriodView {
-                first: self.first.map(|t| t.rfc3339()),
-                last: self.last.map(|t| t.rfc3339()),
-                since: self.config.since.map(|t| t.rfc3339()),
-                until: self.config.until.map(|t| t.rfc3339()),
+                first: lines.first.map(|t| t.rfc3339()),
+                last: lines.last.map(|t| t.rfc3339()),
+                since: config.since.map(|t| t.rfc3339()),
+                until: config.until.map(|t| t.rfc3339()),
             },
             // As the log spells it, when it holds that host.
-            host: self.config.host.as_ref().map(|h| {
+            host: config.host.as_ref().map(|h| {
                 hosts
                     .keys()
                     .find(|k| k.eq_ignore_ascii_case(h))
@@ -470,22 +525,22 @@ impl Report {
                     .clone()
             }),
             hosts,
-            totals: self.totals.view(),
+            totals: messages.totals.view(&lines.verdicts),
             totals_by_host: if by_host.len() > 1 {
                 by_host
             } else {
                 BTreeMap::new()
             },
-            traffic: self.traffic.view(),
-            domains: self.domains.view(top),
-            senders: self.top.senders_view(top),
-            recipients: self.top.recipients_view(top),
-            sasl_users: self.top.sasl_view(top),
-            problems: self.problems.view(top),
-            delays: self.delays.view(top),
-            queue: self.queue.view(top),
-            smtp: self.sessions.smtp_view(top),
-            postscreen: self.sessions.postscreen_view(top),
+            traffic: messages.traffic.view(&lines.rejects),
+            domains: messages.domains.view(top),
+            senders: messages.top.senders_view(top),
+            recipients: messages.top.recipients_view(top),
+            sasl_users: messages.top.sasl_view(top),
+            problems: lines.problems.view(&messages.problems, top),
+            delays: messages.delays.view(top),
+            queue: messages.queue.view(top),
+            smtp: lines.sessions.smtp_view(top),
+            postscreen: lines.sessions.postscreen_view(top),
         }
     }
 }

@@ -42,9 +42,29 @@ fn example(text: &str) -> Box<str> {
     Box::from(cut(text, EXAMPLE_LEN).as_str())
 }
 
-pub struct Problems {
+/// Deferral and bounce reasons, counted from messages.
+pub struct DeliveryProblems {
     deferrals: Tally<Group>,
     bounces: Tally<Group>,
+    /// The grouping key being looked up, built in place (most keys are already counted).
+    key: String,
+    replies: normalize::ReplyMemo,
+}
+
+impl Default for DeliveryProblems {
+    fn default() -> Self {
+        DeliveryProblems {
+            deferrals: Tally::new(CAP),
+            bounces: Tally::new(CAP),
+            key: String::new(),
+            replies: normalize::ReplyMemo::default(),
+        }
+    }
+}
+
+/// The problems counted from lines (the report's line half): rejects, warnings, holds and
+/// discards, smtp client trouble, diagnostics, master's events.
+pub struct Problems {
     reject_stages: Tally<u64>,
     reject_classes: Tally<u64>,
     rejects: Tally<Group>,
@@ -63,8 +83,6 @@ pub struct Problems {
 impl Default for Problems {
     fn default() -> Self {
         Problems {
-            deferrals: Tally::new(CAP),
-            bounces: Tally::new(CAP),
             reject_stages: Tally::new(64),
             reject_classes: Tally::new(1000),
             rejects: Tally::new(CAP),
@@ -106,7 +124,7 @@ fn severity_index(s: Severity) -> Option<usize> {
     }
 }
 
-impl Problems {
+impl DeliveryProblems {
     pub fn message(&mut self, f: &Facts<'_>) {
         for a in &f.attempts {
             let table = match a.outcome {
@@ -128,7 +146,9 @@ impl Problems {
             }
         }
     }
+}
 
+impl Problems {
     pub fn line(&mut self, l: &LineFacts<'_>) {
         let daemon = l.envelope.program.daemon;
         if let Some(i) = severity_index(l.envelope.severity) {
@@ -240,7 +260,7 @@ impl Problems {
         }
     }
 
-    pub fn view(&self, top: usize) -> ProblemsView {
+    pub fn view(&self, deliveries: &DeliveryProblems, top: usize) -> ProblemsView {
         let by_domain = |t: &Tally<Group>| -> Vec<ReasonView> {
             t.top_by(top, |g| g.count)
                 .into_iter()
@@ -283,10 +303,10 @@ impl Problems {
         };
         let sum = |t: &Tally<Group>| t.iter().map(|(_, g)| g.count).sum::<u64>();
         ProblemsView {
-            deferrals: by_domain(&self.deferrals),
-            deferral_groups: self.deferrals.len(),
-            bounces: by_domain(&self.bounces),
-            bounce_groups: self.bounces.len(),
+            deferrals: by_domain(&deliveries.deferrals),
+            deferral_groups: deliveries.deferrals.len(),
+            bounces: by_domain(&deliveries.bounces),
+            bounce_groups: deliveries.bounces.len(),
             rejects_by_stage: counts(&self.reject_stages),
             rejects_by_class: counts(&self.reject_classes),
             rejects: verdicts(&self.rejects),
@@ -346,8 +366,8 @@ impl Problems {
             master_counts: counts(&self.master_counts),
             master: self.master.clone(),
             approximate: [
-                &self.deferrals,
-                &self.bounces,
+                &deliveries.deferrals,
+                &deliveries.bounces,
                 &self.rejects,
                 &self.reject_warnings,
                 &self.diagnostics,

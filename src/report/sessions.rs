@@ -103,7 +103,7 @@ impl Sessions {
         match *l.event {
             Event::Connect { client } if smtpd => {
                 self.connections += 1;
-                *self.per_hour.entry(l.hour).or_default() += 1;
+                *self.per_hour.entry(l.hour()).or_default() += 1;
                 let ip = super::text_of(client.ip);
                 let c = self.clients.entry(&ip);
                 c.connections += 1;

@@ -53,24 +53,22 @@ impl Counts {
     }
 }
 
-#[derive(Default)]
-pub struct Totals {
-    by_host: BTreeMap<String, Counts>,
-    senders: Distinct,
-    sender_domains: Distinct,
-    recipients: Distinct,
-    recipient_domains: Distinct,
+/// Counts `add` into `host`'s counts: one search for a host already counted.
+fn count(by_host: &mut BTreeMap<String, Counts>, host: &str, add: impl FnOnce(&mut Counts)) {
+    match by_host.get_mut(host) {
+        Some(c) => add(c),
+        None => add(by_host.entry(host.to_string()).or_default()),
+    }
 }
 
-impl Totals {
-    /// Counts `add` into `host`'s counts: one search for a host already counted.
-    fn count(&mut self, host: &str, add: impl FnOnce(&mut Counts)) {
-        match self.by_host.get_mut(host) {
-            Some(c) => add(c),
-            None => add(self.by_host.entry(host.to_string()).or_default()),
-        }
-    }
+/// The totals counted from lines (the report's line half): rejects, warnings, holds and
+/// discards, by host.
+#[derive(Default)]
+pub struct Verdicts {
+    by_host: BTreeMap<String, Counts>,
+}
 
+impl Verdicts {
     /// Verdict lines: rejects, warnings, holds and discards, each line once.
     pub fn line(&mut self, l: &LineFacts<'_>) {
         let field: fn(&mut Counts) -> &mut u64 = match *l.event {
@@ -89,9 +87,21 @@ impl Totals {
             } => |c| &mut c.held,
             _ => return,
         };
-        self.count(l.host, |c| *field(c) += 1);
+        count(&mut self.by_host, l.host, |c| *field(c) += 1);
     }
+}
 
+/// The totals counted from messages, by host, and the distinct senders and recipients.
+#[derive(Default)]
+pub struct Totals {
+    by_host: BTreeMap<String, Counts>,
+    senders: Distinct,
+    sender_domains: Distinct,
+    recipients: Distinct,
+    recipient_domains: Distinct,
+}
+
+impl Totals {
     pub fn message(&mut self, f: &Facts<'_>) {
         let m = f.m;
         let mut c = Counts::default();
@@ -145,17 +155,22 @@ impl Totals {
         }
         c.expired = expired(f);
         if c != Counts::default() {
-            self.count(&m.host, |counts| counts.add(&c));
+            count(&mut self.by_host, &m.host, |counts| counts.add(&c));
         }
     }
 
-    pub fn by_host(&self) -> BTreeMap<String, Counts> {
-        self.by_host.clone()
+    /// Every count by host, the verdict lines' and the messages'.
+    pub fn by_host(&self, verdicts: &Verdicts) -> BTreeMap<String, Counts> {
+        let mut by_host = self.by_host.clone();
+        for (host, c) in &verdicts.by_host {
+            count(&mut by_host, host, |counts| counts.add(c));
+        }
+        by_host
     }
 
-    pub fn view(&self) -> TotalsView {
+    pub fn view(&self, verdicts: &Verdicts) -> TotalsView {
         let mut all = Counts::default();
-        for c in self.by_host.values() {
+        for c in self.by_host.values().chain(verdicts.by_host.values()) {
             all.add(c);
         }
         let base = all.delivered + all.rejected + all.discarded;

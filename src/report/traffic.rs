@@ -29,25 +29,33 @@ impl Row {
     }
 }
 
-/// Counts by local hour (hours since the epoch). One entry per hour with traffic: a year of
-/// logs is 8760 entries at most.
+/// Rejects by local hour, counted from lines (the report's line half).
 #[derive(Default)]
-pub struct Traffic {
-    hours: BTreeMap<i64, Row>,
+pub struct Rejects {
+    hours: BTreeMap<i64, u64>,
 }
 
-impl Traffic {
+impl Rejects {
     pub fn line(&mut self, l: &LineFacts<'_>) {
         if let Event::Verdict { verdict, .. } = l.event {
             if matches!(
                 verdict.action,
                 b"reject" | b"milter-reject" | b"proxy-reject"
             ) {
-                self.hours.entry(l.hour).or_default().rejected += 1;
+                *self.hours.entry(l.hour()).or_default() += 1;
             }
         }
     }
+}
 
+/// Counts by local hour (hours since the epoch), from messages. One entry per hour with
+/// traffic: a year of logs is 8760 entries at most.
+#[derive(Default)]
+pub struct Traffic {
+    hours: BTreeMap<i64, Row>,
+}
+
+impl Traffic {
     pub fn message(&mut self, f: &Facts<'_>) {
         if f.received {
             self.hours
@@ -66,9 +74,18 @@ impl Traffic {
         }
     }
 
-    pub fn view(&self) -> TrafficView {
-        let (Some(&first), Some(&last)) = (self.hours.keys().next(), self.hours.keys().last())
-        else {
+    /// Every count by hour, the rejects' and the messages'.
+    fn hours(&self, rejects: &Rejects) -> BTreeMap<i64, Row> {
+        let mut hours = self.hours.clone();
+        for (&hour, &rejected) in &rejects.hours {
+            hours.entry(hour).or_default().rejected += rejected;
+        }
+        hours
+    }
+
+    pub fn view(&self, rejects: &Rejects) -> TrafficView {
+        let hours = self.hours(rejects);
+        let (Some(&first), Some(&last)) = (hours.keys().next(), hours.keys().last()) else {
             return TrafficView::default();
         };
         // Every hour (day) from the first to the last, when that is a month (ten years) or
@@ -76,16 +93,16 @@ impl Traffic {
         let hourly = if last - first < MAX_HOURS_FILLED {
             (first..=last).collect::<Vec<_>>()
         } else {
-            self.hours.keys().copied().collect()
+            hours.keys().copied().collect()
         }
         .into_iter()
         .map(|h| HourView {
             hour: hour_label(h),
-            row: self.hours.get(&h).copied().unwrap_or_default(),
+            row: hours.get(&h).copied().unwrap_or_default(),
         })
         .collect();
         let mut days: BTreeMap<i64, Row> = BTreeMap::new();
-        for (h, r) in &self.hours {
+        for (h, r) in &hours {
             days.entry(h.div_euclid(24)).or_default().add(r);
         }
         let (d0, d1) = (first.div_euclid(24), last.div_euclid(24));
@@ -101,7 +118,7 @@ impl Traffic {
         })
         .collect();
         let mut profile = vec![Row::default(); 24];
-        for (h, r) in &self.hours {
+        for (h, r) in &hours {
             if let Some(p) = profile.get_mut(h.rem_euclid(24) as usize) {
                 p.add(r);
             }
