@@ -6,7 +6,9 @@
 //! `2012 Jun 26 08:00:00` with a leading year. A Solaris `[ID n facility.level]` after the tag
 //! is skipped. Nothing here allocates; resolving the year and zone is `time`'s job.
 
-use crate::parse::bytes::{find_byte, parse_u64, word};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::parse::bytes::{equal_bytes, find_byte, parse_u64, word, word_at};
 
 /// A timestamp as written in the log, before the year and zone are known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -286,18 +288,27 @@ impl Slashes {
 /// `tag[pid]: ` or `tag: ` at the start of `text`: the tag split into its parts (in the same
 /// pass that finds its end), the pid, and the text after.
 fn tag_and_pid(text: &[u8]) -> Option<(Program<'_>, Option<u32>, &[u8])> {
-    // The tag ends at `[` (pid follows) or at `:`; it holds no spaces.
+    // The tag ends at `[` (pid follows) or at `:`; it holds no spaces. Eight bytes at a time:
+    // a byte at a time this loop was two thirds of the envelope's cost.
     let mut slashes = Slashes::default();
     let mut end = None;
-    for (i, &b) in text.iter().enumerate() {
-        match b {
-            b'/' => slashes.see(i),
-            b'[' | b':' | b' ' => {
-                end = Some(i);
-                break;
-            }
-            _ => {}
+    let mut at = 0;
+    while let Some(word) = word_at(text, at) {
+        let ends = equal_bytes(word, b'[') | equal_bytes(word, b':') | equal_bytes(word, b' ');
+        let mut slash = equal_bytes(word, b'/');
+        if ends != 0 {
+            // Only the slashes before the end belong to the tag.
+            slash &= (1u64 << ends.trailing_zeros()) - 1;
         }
+        if slash != 0 {
+            slashes.see(at + (slash.trailing_zeros() / 8) as usize);
+            slashes.see(at + ((63 - slash.leading_zeros()) / 8) as usize);
+        }
+        if ends != 0 {
+            end = Some(at + (ends.trailing_zeros() / 8) as usize);
+            break;
+        }
+        at += 8;
     }
     let end = end?;
     let tag = text.get(..end).unwrap_or_default();
@@ -357,28 +368,72 @@ pub fn severity(text: &[u8]) -> (Severity, &[u8]) {
 /// carry a fraction that differs on every line anyway).
 #[derive(Debug, Clone, Default)]
 pub struct StampCache {
-    bytes: [u8; 16],
+    /// The stamp's bytes (at most 16, none of them zero), the first lowest, zeros after.
+    head: u128,
+    /// Ones over the stamp's bytes.
+    mask: u128,
     len: usize,
-    stamp: Option<RawStamp>,
+    stamp: Option<(RawStamp, StampKey)>,
+    /// The key of the stamp of the line read last, when it is the kept one.
+    line_key: Option<StampKey>,
+}
+
+/// Names one stamp kept by a `StampCache`: keys are never handed out twice in a process, so
+/// lines whose stamps have equal keys have equal stamps (`Clock::resolve_keyed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StampKey(u64);
+
+impl StampKey {
+    fn new() -> StampKey {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        StampKey(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// The first 16 bytes of `line` as a number, the first byte lowest, zeros past its end.
+fn head_of(line: &[u8]) -> u128 {
+    match line.first_chunk::<16>() {
+        Some(head) => u128::from_le_bytes(*head),
+        None => {
+            let mut padded = [0u8; 16];
+            if let Some(to) = padded.get_mut(..line.len()) {
+                to.copy_from_slice(line);
+            }
+            u128::from_le_bytes(padded)
+        }
+    }
 }
 
 impl StampCache {
     fn stamp<'l>(&mut self, line: &'l [u8]) -> Option<(RawStamp, &'l [u8])> {
-        if let Some(stamp) = self.stamp {
-            if line.get(..self.len) == self.bytes.get(..self.len) {
+        if let Some((stamp, key)) = self.stamp {
+            // Compared as one number: a line shorter than the stamp reads as zeros past its
+            // end, which no stamp byte is.
+            if head_of(line) & self.mask == self.head {
+                self.line_key = Some(key);
                 return Some((stamp, line.get(self.len..)?));
             }
         }
+        self.line_key = None;
         let (stamp, rest) = stamp(line)?;
         if let RawStamp::Syslog { year: None, .. } = stamp {
             let used = line.len() - rest.len();
-            if let (Some(to), Some(from)) = (self.bytes.get_mut(..used), line.get(..used)) {
-                to.copy_from_slice(from);
+            if (1..=16).contains(&used) {
+                self.mask = u128::MAX >> (128 - 8 * used);
+                self.head = head_of(line) & self.mask;
                 self.len = used;
-                self.stamp = Some(stamp);
+                let key = StampKey::new();
+                self.stamp = Some((stamp, key));
+                self.line_key = Some(key);
             }
         }
         Some((stamp, rest))
+    }
+
+    /// The key of the stamp of the line read last through this cache, when that stamp is the
+    /// one kept (`None` for other stamps, and lines without one).
+    pub fn key(&self) -> Option<StampKey> {
+        self.line_key
     }
 }
 
@@ -572,6 +627,47 @@ mod tests {
         );
         assert!(parse(b"Aug 15 08:00:00 h postfix/smtpd").is_none());
         assert!(parse(b"Aug 15 08:00:00 h [1]: x").is_none());
+    }
+
+    #[test]
+    fn the_tag_read_eight_bytes_at_a_time_splits_as_program_does() {
+        // Tags of every length around the word boundaries, with no, one and several slashes,
+        // each ended every way a tag ends — and not ended at all.
+        let names = [
+            "p",
+            "postfix",
+            "postfix-out",
+            "a/b",
+            "postfix/smtpd",
+            "postfix/a/b/cleanup",
+        ];
+        for name in names {
+            for pad in 0..17 {
+                let tag = format!("{name}{}", "x/".repeat(pad / 2) + &"y".repeat(pad % 2));
+                let want = program(tag.as_bytes());
+                for (end, after) in [("[42]: ", "text"), (": ", "text"), ("[7]:", ""), (" ", "")] {
+                    let text = format!("{tag}{end}{after}");
+                    match tag_and_pid(text.as_bytes()) {
+                        Some((got, _, rest)) => {
+                            assert_eq!(got, want, "{text}");
+                            assert_eq!(rest, after.as_bytes(), "{text}");
+                        }
+                        // A space ends the tag but no `:` follows: no envelope.
+                        None => assert_eq!(end, " ", "{text}"),
+                    }
+                }
+                assert!(tag_and_pid(tag.as_bytes()).is_none(), "{tag}");
+                assert!(tag_and_pid(format!("{tag}/").as_bytes()).is_none(), "{tag}");
+            }
+        }
+        // Slashes after the end are not the tag's.
+        let (p, pid, rest) = tag_and_pid(b"postfix/smtpd[1]: a/b/c").unwrap();
+        assert_eq!(
+            (p.daemon, pid, rest),
+            (&b"smtpd"[..], Some(1), &b"a/b/c"[..])
+        );
+        let (p, _, _) = tag_and_pid(b"pf/x:/y/z").unwrap();
+        assert_eq!((p.syslog_name, p.daemon), (&b"pf"[..], &b"x"[..]));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! started last year), and it moves on when the months wrap (December → January). Stamps
 //! without a zone are local time, or the zone given with `--tz` / `--utc`.
 
-use crate::envelope::RawStamp;
+use crate::envelope::{RawStamp, StampKey};
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use std::fmt::Write as _;
@@ -167,6 +167,8 @@ pub struct Clock {
     /// second, and resolving a stamp equal to the one before changes nothing (same year,
     /// same month), so the answer can be given again as it is.
     last: Option<(RawStamp, Option<Stamp>)>,
+    /// The key of the last stamp resolved, when it came with one (`resolve_keyed`).
+    last_key: Option<StampKey>,
 }
 
 type MinuteKey = (i16, u8, u8, u8, u8, Option<i32>);
@@ -181,11 +183,27 @@ impl Clock {
             last_month: 0,
             cache: None,
             last: None,
+            last_key: None,
         }
+    }
+
+    /// `resolve` for a stamp read through a `StampCache`, with its key: the stamp of the line
+    /// before is recognised by its key, without comparing it field by field (most lines share
+    /// it; the comparison and the call cost about 70 instructions a line).
+    pub fn resolve_keyed(&mut self, raw: RawStamp, key: Option<StampKey>) -> Option<Stamp> {
+        if let (Some(key), Some((_, stamp))) = (key, self.last) {
+            if self.last_key == Some(key) {
+                return stamp;
+            }
+        }
+        let stamp = self.resolve(raw);
+        self.last_key = key;
+        stamp
     }
 
     /// The instant of a raw stamp; `None` for an impossible date (Feb 30).
     pub fn resolve(&mut self, raw: RawStamp) -> Option<Stamp> {
+        self.last_key = None;
         if let Some((prev, stamp)) = self.last {
             if prev == raw {
                 return stamp;

@@ -39,8 +39,6 @@ const SHORT: usize = 32;
 // Small and called for nearly every field of every line: worth inlining across modules.
 #[inline]
 pub fn find_byte(text: &[u8], needle: u8) -> Option<usize> {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGHS: u64 = ONES << 7;
     let pattern = ONES * u64::from(needle);
     let mut at = 0;
     while at < SHORT {
@@ -60,6 +58,39 @@ pub fn find_byte(text: &[u8], needle: u8) -> Option<usize> {
     }
     let tail = text.get(at..)?;
     memchr::memchr(needle, tail).map(|i| at + i)
+}
+
+/// Eight bytes of `text` from `at` as a little-endian word (the first byte lowest), zero bytes
+/// standing in past its end; `None` when `at` is at or past the end.
+#[inline]
+pub fn word_at(text: &[u8], at: usize) -> Option<u64> {
+    let rest = text.get(at..).filter(|rest| !rest.is_empty())?;
+    Some(match rest.first_chunk::<8>() {
+        Some(chunk) => u64::from_le_bytes(*chunk),
+        None => {
+            let mut padded = [0u8; 8];
+            if let Some(to) = padded.get_mut(..rest.len()) {
+                to.copy_from_slice(rest);
+            }
+            u64::from_le_bytes(padded)
+        }
+    })
+}
+
+/// A word with every byte 0x01, 0x80, 0x7f: the constants of the eight-bytes-at-a-time tests.
+pub(crate) const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+pub(crate) const HIGHS: u64 = ONES * 0x80;
+pub(crate) const LOWS: u64 = ONES * 0x7f;
+
+/// The high bit of each byte of `word` equal to `needle`, and of no other: exact for every
+/// byte (unlike the zero-byte test `find_byte` uses, which is exact for the first match only).
+#[inline]
+pub fn equal_bytes(word: u64, needle: u8) -> u64 {
+    let v = word ^ (ONES * u64::from(needle));
+    // A byte's high bit ends up set when any of its bits is: adding 0x7f to its low seven bits
+    // carries into bit 7 unless they are all zero, and never out of the byte.
+    let nonzero = ((v & LOWS).wrapping_add(LOWS) | v) & HIGHS;
+    !nonzero & HIGHS
 }
 
 /// The first word (up to a space) and the rest after the space.
@@ -301,6 +332,41 @@ mod tests {
             let needle = [0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff, b'=', b','][(state >> 61) as usize];
             assert_eq!(find_byte(&text, needle), memchr::memchr(needle, &text));
         }
+    }
+
+    #[test]
+    fn equal_bytes_flags_every_match_and_nothing_else() {
+        let values = [
+            0x00, 0x01, 0x7f, 0x80, 0x81, 0xfe, 0xff, b'/', b'[', b':', b' ',
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let bytes: [u8; 8] =
+                std::array::from_fn(|i| values[(state >> (i * 4)) as usize % values.len()]);
+            let needle = values[(state >> 60) as usize % values.len()];
+            let want = bytes
+                .iter()
+                .enumerate()
+                .filter(|&(_, &b)| b == needle)
+                .fold(0u64, |m, (i, _)| m | 0x80 << (i * 8));
+            assert_eq!(
+                equal_bytes(u64::from_le_bytes(bytes), needle),
+                want,
+                "{bytes:?} {needle}"
+            );
+        }
+        assert_eq!(word_at(b"abc", 3), None);
+        assert_eq!(
+            word_at(b"abc", 1),
+            Some(u64::from_le_bytes(*b"bc\0\0\0\0\0\0"))
+        );
+        assert_eq!(
+            word_at(b"abcdefghi", 0),
+            Some(u64::from_le_bytes(*b"abcdefgh"))
+        );
     }
 
     #[test]
