@@ -449,4 +449,57 @@ mod tests {
             assert_eq!(c.resolve(syslog(month, day)).unwrap().rfc3339(), want);
         }
     }
+
+    #[test]
+    fn a_keyed_stamp_resolves_as_a_compared_one() {
+        use crate::envelope::{parse_with, StampCache};
+        // Across a new year, stamps repeated, an RFC 3339 stamp between, a stamp resolved
+        // without key between (a prefilter's clock mark), and caches made afresh for each line
+        // (the live reader) sharing one clock: keyed and compared answers always agree.
+        let lines = [
+            "Dec 31 08:00:00 h postfix/qmgr[1]: a",
+            "Dec 31 08:00:00 h postfix/qmgr[1]: b",
+            "Jan  1 08:00:00 h postfix/qmgr[1]: c",
+            "2027-01-01T08:00:00Z h postfix/qmgr[1]: d",
+            "Jan  1 08:00:00 h postfix/qmgr[1]: e",
+            "Dec 31 08:00:00 h postfix/qmgr[1]: f",
+            "Dec 31 08:00:00 h postfix/qmgr[1]: g",
+            "Jan  1 08:00:00 h postfix/qmgr[1]: h",
+            "Jan  1 08:00:00 h postfix/qmgr[1]: i",
+        ];
+        for mark_at in [None, Some(1), Some(4), Some(7)] {
+            for fresh_caches in [false, true] {
+                let mut keyed = utc_clock(None, "2027-01-02T00:00:00Z");
+                let mut compared = utc_clock(None, "2027-01-02T00:00:00Z");
+                let mut cache = StampCache::default();
+                for (i, line) in lines.iter().enumerate() {
+                    if mark_at == Some(i) {
+                        let mark = syslog(12, 31);
+                        assert_eq!(keyed.resolve(mark), compared.resolve(mark));
+                    }
+                    if fresh_caches {
+                        cache = StampCache::default();
+                    }
+                    let e = parse_with(line.as_bytes(), &mut cache).unwrap();
+                    assert_eq!(
+                        keyed.resolve_keyed(e.stamp, cache.key()),
+                        compared.resolve(e.stamp),
+                        "{line} {mark_at:?} {fresh_caches}"
+                    );
+                }
+            }
+        }
+        // Equal bytes share a key, other bytes and RFC 3339 stamps do not get it.
+        let mut cache = StampCache::default();
+        let key = |cache: &mut StampCache, line: &str| {
+            parse_with(line.as_bytes(), cache).unwrap();
+            cache.key()
+        };
+        let first = key(&mut cache, lines[0]);
+        assert!(first.is_some());
+        assert_eq!(key(&mut cache, lines[1]), first);
+        assert_ne!(key(&mut cache, lines[2]), first);
+        assert_eq!(key(&mut cache, lines[3]), None);
+        assert_ne!(key(&mut cache, lines[0]), first);
+    }
 }
