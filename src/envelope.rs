@@ -8,7 +8,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::parse::bytes::{equal_bytes, find_byte, parse_u64, word, word_at};
+use crate::parse::bytes::{equal_bytes, find_byte, head16, parse_u64, word, word_at};
 
 /// A timestamp as written in the log, before the year and zone are known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -390,26 +390,12 @@ impl StampKey {
     }
 }
 
-/// The first 16 bytes of `line` as a number, the first byte lowest, zeros past its end.
-fn head_of(line: &[u8]) -> u128 {
-    match line.first_chunk::<16>() {
-        Some(head) => u128::from_le_bytes(*head),
-        None => {
-            let mut padded = [0u8; 16];
-            if let Some(to) = padded.get_mut(..line.len()) {
-                to.copy_from_slice(line);
-            }
-            u128::from_le_bytes(padded)
-        }
-    }
-}
-
 impl StampCache {
     fn stamp<'l>(&mut self, line: &'l [u8]) -> Option<(RawStamp, &'l [u8])> {
         if let Some((stamp, key)) = self.stamp {
             // Compared as one number: a line shorter than the stamp reads as zeros past its
             // end, which no stamp byte is.
-            if head_of(line) & self.mask == self.head {
+            if head16(line) & self.mask == self.head {
                 self.line_key = Some(key);
                 return Some((stamp, line.get(self.len..)?));
             }
@@ -420,7 +406,7 @@ impl StampCache {
             let used = line.len() - rest.len();
             if (1..=16).contains(&used) {
                 self.mask = u128::MAX >> (128 - 8 * used);
-                self.head = head_of(line) & self.mask;
+                self.head = head16(line) & self.mask;
                 self.len = used;
                 let key = StampKey::new();
                 self.stamp = Some((stamp, key));

@@ -77,6 +77,63 @@ pub fn word_at(text: &[u8], at: usize) -> Option<u64> {
     })
 }
 
+/// The first 16 bytes of `text` as a number, the first byte lowest, zeros past its end: a
+/// short prefix is then compared in one step (`Prefix`).
+#[inline]
+pub fn head16(text: &[u8]) -> u128 {
+    match text.first_chunk::<16>() {
+        Some(head) => u128::from_le_bytes(*head),
+        None => {
+            let mut padded = [0u8; 16];
+            if let Some(to) = padded.get_mut(..text.len()) {
+                to.copy_from_slice(text);
+            }
+            u128::from_le_bytes(padded)
+        }
+    }
+}
+
+/// A constant prefix of up to 16 bytes, none of them zero, tested against a text's `head16`
+/// with one mask and one comparison (zeros past a short text's end match no byte of it).
+#[derive(Debug, Clone, Copy)]
+pub struct Prefix {
+    bytes: u128,
+    mask: u128,
+    len: usize,
+}
+
+impl Prefix {
+    /// Built at compile time: a prefix too long fails the build.
+    pub const fn new(prefix: &[u8]) -> Prefix {
+        assert!(!prefix.is_empty() && prefix.len() <= 16);
+        let mut bytes = 0u128;
+        let mut i = 0;
+        while i < prefix.len() {
+            // `i` < `prefix.len()`: checked just above, and at compile time.
+            #[allow(clippy::indexing_slicing)]
+            let b = prefix[i];
+            assert!(b != 0);
+            bytes |= (b as u128) << (8 * i);
+            i += 1;
+        }
+        Prefix {
+            bytes,
+            mask: u128::MAX >> (128 - 8 * prefix.len()),
+            len: prefix.len(),
+        }
+    }
+
+    /// `text` after the prefix, when `head` (`head16(text)`) starts with it.
+    #[inline]
+    pub fn strip<'a>(&self, head: u128, text: &'a [u8]) -> Option<&'a [u8]> {
+        if head & self.mask == self.bytes {
+            text.get(self.len..)
+        } else {
+            None
+        }
+    }
+}
+
 /// A word with every byte 0x01, 0x80, 0x7f: the constants of the eight-bytes-at-a-time tests.
 pub(crate) const ONES: u64 = u64::from_le_bytes([0x01; 8]);
 pub(crate) const HIGHS: u64 = ONES * 0x80;
@@ -131,22 +188,34 @@ pub fn parse_u64(text: &[u8]) -> Option<u64> {
 // Small and called for nearly every field of every line: worth inlining across modules.
 #[inline]
 pub fn parse_seconds(text: &[u8]) -> Option<f64> {
-    if text.is_empty() || text.len() > 18 {
-        return None;
-    }
+    let (seconds, used) = leading_seconds(text)?;
+    (used == text.len()).then_some(seconds)
+}
+
+/// The decimal at the start of `text` (digits and at most one `.`, up to the first other
+/// byte, which is not read) in seconds, and how many bytes it took: `parse_seconds` of those
+/// bytes, found in the same pass that reads them. `None` when there are none or more than 18.
+#[inline]
+pub fn leading_seconds(text: &[u8]) -> Option<(f64, usize)> {
     let mut mantissa: u64 = 0;
-    let mut scale: Option<u32> = None;
+    let mut scale: u32 = 0;
+    let mut dot = false;
+    let mut used = 0;
     for &b in text {
-        match b {
-            b'0'..=b'9' => {
-                mantissa = mantissa * 10 + u64::from(b - b'0');
-                if let Some(s) = scale.as_mut() {
-                    *s += 1;
-                }
-            }
-            b'.' if scale.is_none() => scale = Some(0),
-            _ => return None,
+        let digit = b.wrapping_sub(b'0');
+        if digit < 10 {
+            // Wrapping: past 18 bytes the value is thrown away anyway.
+            mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(digit));
+            scale += u32::from(dot);
+        } else if b == b'.' && !dot {
+            dot = true;
+        } else {
+            break;
         }
+        used += 1;
+    }
+    if used == 0 || used > 18 {
+        return None;
     }
     // Both operands are exact (at most 17 digits; powers of ten up to 10^22 are exact too),
     // so the one division is correctly rounded: `2.97` reads back as 2.97.
@@ -154,8 +223,8 @@ pub fn parse_seconds(text: &[u8]) -> Option<f64> {
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
         1e17,
     ];
-    let power = POWERS.get(scale.unwrap_or(0) as usize)?;
-    Some(mantissa as f64 / power)
+    let power = POWERS.get(scale as usize)?;
+    Some((mantissa as f64 / power, used))
 }
 
 /// The value of `key<...>` (e.g. `from=<`, `to=<`): the text between the opening `<` and the
@@ -367,6 +436,28 @@ mod tests {
             word_at(b"abcdefghi", 0),
             Some(u64::from_le_bytes(*b"abcdefgh"))
         );
+    }
+
+    #[test]
+    fn prefixes_match_as_starts_with_does() {
+        let prefixes: [&[u8]; 4] = [b"to=", b"conn_use=", b"0123456789abcdef", b"x"];
+        let texts: [&[u8]; 9] = [
+            b"",
+            b"t",
+            b"to",
+            b"to=",
+            b"to=<a>",
+            b"tox=",
+            b"conn_use=3",
+            b"0123456789abcdef!",
+            b"0123456789abcdeF",
+        ];
+        for p in prefixes {
+            let prefix = Prefix::new(p);
+            for t in texts {
+                assert_eq!(prefix.strip(head16(t), t), t.strip_prefix(p), "{p:?} {t:?}");
+            }
+        }
     }
 
     #[test]
