@@ -8,7 +8,9 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::parse::bytes::{equal_bytes, find_byte, head16, parse_u64, word, word_at};
+use crate::parse::bytes::{
+    equal_bytes, find_byte, first_equal_byte, head16, parse_u64, word, word_at,
+};
 
 /// A timestamp as written in the log, before the year and zone are known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -294,7 +296,11 @@ fn tag_and_pid(text: &[u8]) -> Option<(Program<'_>, Option<u32>, &[u8])> {
     let mut end = None;
     let mut at = 0;
     while let Some(word) = word_at(text, at) {
-        let ends = equal_bytes(word, b'[') | equal_bytes(word, b':') | equal_bytes(word, b' ');
+        // Only the first end matters: each test is exact for its first match, so their union
+        // is exact for the first of all.
+        let ends = first_equal_byte(word, b'[')
+            | first_equal_byte(word, b':')
+            | first_equal_byte(word, b' ');
         let mut slash = equal_bytes(word, b'/');
         if ends != 0 {
             // Only the slashes before the end belong to the tag.

@@ -39,18 +39,14 @@ const SHORT: usize = 32;
 // Small and called for nearly every field of every line: worth inlining across modules.
 #[inline]
 pub fn find_byte(text: &[u8], needle: u8) -> Option<usize> {
-    let pattern = ONES * u64::from(needle);
     let mut at = 0;
     while at < SHORT {
         let rest = text.get(at..).unwrap_or_default();
         let Some(chunk) = rest.first_chunk::<8>() else {
             return rest.iter().position(|&b| b == needle).map(|i| at + i);
         };
-        // A byte equal to the needle is zero after the xor. The classic zero-byte test flags
-        // the first zero byte exactly (a borrow only ever runs towards later bytes), and the
-        // little-endian load puts the first byte lowest.
-        let word = u64::from_le_bytes(*chunk) ^ pattern;
-        let zeros = word.wrapping_sub(ONES) & !word & HIGHS;
+        // The little-endian load puts the first byte lowest.
+        let zeros = first_equal_byte(u64::from_le_bytes(*chunk), needle);
         if zeros != 0 {
             return Some(at + (zeros.trailing_zeros() / 8) as usize);
         }
@@ -148,6 +144,15 @@ pub fn equal_bytes(word: u64, needle: u8) -> u64 {
     // carries into bit 7 unless they are all zero, and never out of the byte.
     let nonzero = ((v & LOWS).wrapping_add(LOWS) | v) & HIGHS;
     !nonzero & HIGHS
+}
+
+/// The high bit of the first byte of `word` equal to `needle` (the lowest byte first), and
+/// maybe of some later bytes too: the classic zero-byte test, exact for the first match only
+/// (a borrow only ever runs towards later bytes), and cheaper than `equal_bytes`.
+#[inline]
+pub fn first_equal_byte(word: u64, needle: u8) -> u64 {
+    let v = word ^ (ONES * u64::from(needle));
+    v.wrapping_sub(ONES) & !v & HIGHS
 }
 
 /// The first word (up to a space) and the rest after the space.
