@@ -93,16 +93,19 @@ const IN_ORDER: [(Prefix, Field); 8] = [
 ];
 
 /// The field that starts `rest` and the text after its `=`; `None` when no `=` follows.
-/// `expected` is where in `IN_ORDER` the next field most likely stands: the fields after it
-/// are tried by their keys first (one comparison of 16 bytes each), and only a field out of
-/// order or unknown is found by searching for its `=`. Either way the key is the text before
-/// the first `=` (no key holds one).
+/// `expected` is where in `IN_ORDER` the next field most likely stands: that field and the
+/// one after it are tried by their keys first (one comparison of 16 bytes each), and only a
+/// field out of order or unknown is found by searching for its `=`. Either way the key is the
+/// text before the first `=` (no key holds one).
 fn next_field<'a>(rest: &'a [u8], expected: &mut usize) -> Option<(Field, &'a [u8])> {
     let head = head16(rest);
-    for (i, &(key, field)) in IN_ORDER.iter().enumerate().skip(*expected) {
-        if let Some(after) = key.strip(head, rest) {
-            *expected = i + 1;
-            return Some((field, after));
+    // The expected field, or the one after it (when an optional one was left out).
+    for i in [*expected, *expected + 1] {
+        if let Some(&(key, field)) = IN_ORDER.get(i) {
+            if let Some(after) = key.strip(head, rest) {
+                *expected = i + 1;
+                return Some((field, after));
+            }
         }
     }
     let eq = find_byte(rest, b'=')?;
