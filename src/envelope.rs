@@ -324,15 +324,39 @@ fn tag_and_pid(text: &[u8]) -> Option<(Program<'_>, Option<u32>, &[u8])> {
     let program = slashes.split(tag);
     let rest = text.get(end..).unwrap_or_default();
     if let Some(after) = rest.strip_prefix(b"[") {
-        let close = find_byte(after, b']')?;
-        let pid =
-            parse_u64(after.get(..close).unwrap_or_default()).and_then(|p| u32::try_from(p).ok());
+        let (close, pid) = match short_pid(after) {
+            Some(found) => found,
+            None => {
+                let close = find_byte(after, b']')?;
+                let digits = after.get(..close).unwrap_or_default();
+                (close, parse_u64(digits).and_then(|p| u32::try_from(p).ok()))
+            }
+        };
         let after = after.get(close + 1..)?.strip_prefix(b":")?;
         Some((program, pid, after.strip_prefix(b" ").unwrap_or(after)))
     } else {
         let after = rest.strip_prefix(b":")?;
         Some((program, None, after.strip_prefix(b" ").unwrap_or(after)))
     }
+}
+
+/// A pid of one to nine digits (always a `u32`) and its `]`, read in one pass: most lines'.
+/// Where its `]` stands and the pid; `None` for anything else, which `tag_and_pid` reads
+/// the long way.
+fn short_pid(text: &[u8]) -> Option<(usize, Option<u32>)> {
+    let mut pid = 0u32;
+    for (i, &b) in text.iter().enumerate() {
+        let digit = b.wrapping_sub(b'0');
+        if digit >= 10 {
+            return (b == b']' && i > 0).then_some((i, Some(pid)));
+        }
+        // A tenth digit: the pid may not fit.
+        if i == 9 {
+            return None;
+        }
+        pid = pid * 10 + u32::from(digit);
+    }
+    None
 }
 
 /// Skips a Solaris `[ID 197553 mail.info] ` marker.
@@ -660,6 +684,31 @@ mod tests {
         );
         let (p, _, _) = tag_and_pid(b"pf/x:/y/z").unwrap();
         assert_eq!((p.syslog_name, p.daemon), (&b"pf"[..], &b"x"[..]));
+    }
+
+    #[test]
+    fn pids_short_and_long_read_alike() {
+        for (pid, want) in [
+            ("", None),
+            ("0", Some(0)),
+            ("7", Some(7)),
+            ("123456789", Some(123_456_789)),
+            ("1234567890", Some(1_234_567_890)),
+            ("4294967295", Some(u32::MAX)),
+            ("4294967296", None),
+            ("12a", None),
+            ("a12", None),
+            ("99999999999999999999", None),
+        ] {
+            let text = format!("postfix/smtpd[{pid}]: x");
+            let (_, got, rest) = tag_and_pid(text.as_bytes()).unwrap();
+            assert_eq!((got, rest), (want, &b"x"[..]), "{text}");
+        }
+        assert!(tag_and_pid(b"postfix/smtpd[123").is_none());
+        assert!(tag_and_pid(b"postfix/smtpd[123]x").is_none());
+        assert_eq!(short_pid(b"12]"), Some((2, Some(12))));
+        assert_eq!(short_pid(b"]"), None);
+        assert_eq!(short_pid(b"1234567890]"), None);
     }
 
     #[test]
