@@ -270,9 +270,9 @@ fn parse_into(
     stamps: &mut StampCache,
     line: &mut ParsedLine<'_>,
 ) {
-    line.parsed = parser.parse_with(line.raw, stamps);
+    parser.parse_into(line.raw, stamps, &mut line.parsed);
     line.time = match &line.parsed {
-        Parsed::Postfix { envelope, .. } => clock.resolve(envelope.stamp),
+        Parsed::Postfix { envelope, .. } => clock.resolve_keyed(envelope.stamp, stamps.key()),
         _ => None,
     };
 }

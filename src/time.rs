@@ -5,7 +5,7 @@
 //! started last year), and it moves on when the months wrap (December → January). Stamps
 //! without a zone are local time, or the zone given with `--tz` / `--utc`.
 
-use crate::envelope::RawStamp;
+use crate::envelope::{RawStamp, StampKey};
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use std::fmt::Write as _;
@@ -167,6 +167,8 @@ pub struct Clock {
     /// second, and resolving a stamp equal to the one before changes nothing (same year,
     /// same month), so the answer can be given again as it is.
     last: Option<(RawStamp, Option<Stamp>)>,
+    /// The key of the last stamp resolved, when it came with one (`resolve_keyed`).
+    last_key: Option<StampKey>,
 }
 
 type MinuteKey = (i16, u8, u8, u8, u8, Option<i32>);
@@ -181,11 +183,27 @@ impl Clock {
             last_month: 0,
             cache: None,
             last: None,
+            last_key: None,
         }
+    }
+
+    /// `resolve` for a stamp read through a `StampCache`, with its key: the stamp of the line
+    /// before is recognised by its key, without comparing it field by field (most lines share
+    /// it; the comparison and the call cost about 70 instructions a line).
+    pub fn resolve_keyed(&mut self, raw: RawStamp, key: Option<StampKey>) -> Option<Stamp> {
+        if let (Some(key), Some((_, stamp))) = (key, self.last) {
+            if self.last_key == Some(key) {
+                return stamp;
+            }
+        }
+        let stamp = self.resolve(raw);
+        self.last_key = key;
+        stamp
     }
 
     /// The instant of a raw stamp; `None` for an impossible date (Feb 30).
     pub fn resolve(&mut self, raw: RawStamp) -> Option<Stamp> {
+        self.last_key = None;
         if let Some((prev, stamp)) = self.last {
             if prev == raw {
                 return stamp;
@@ -430,5 +448,58 @@ mod tests {
         ] {
             assert_eq!(c.resolve(syslog(month, day)).unwrap().rfc3339(), want);
         }
+    }
+
+    #[test]
+    fn a_keyed_stamp_resolves_as_a_compared_one() {
+        use crate::envelope::{parse_with, StampCache};
+        // Across a new year, stamps repeated, an RFC 3339 stamp between, a stamp resolved
+        // without key between (a prefilter's clock mark), and caches made afresh for each line
+        // (the live reader) sharing one clock: keyed and compared answers always agree.
+        let lines = [
+            "Dec 31 08:00:00 h postfix/qmgr[1]: a",
+            "Dec 31 08:00:00 h postfix/qmgr[1]: b",
+            "Jan  1 08:00:00 h postfix/qmgr[1]: c",
+            "2027-01-01T08:00:00Z h postfix/qmgr[1]: d",
+            "Jan  1 08:00:00 h postfix/qmgr[1]: e",
+            "Dec 31 08:00:00 h postfix/qmgr[1]: f",
+            "Dec 31 08:00:00 h postfix/qmgr[1]: g",
+            "Jan  1 08:00:00 h postfix/qmgr[1]: h",
+            "Jan  1 08:00:00 h postfix/qmgr[1]: i",
+        ];
+        for mark_at in [None, Some(1), Some(4), Some(7)] {
+            for fresh_caches in [false, true] {
+                let mut keyed = utc_clock(None, "2027-01-02T00:00:00Z");
+                let mut compared = utc_clock(None, "2027-01-02T00:00:00Z");
+                let mut cache = StampCache::default();
+                for (i, line) in lines.iter().enumerate() {
+                    if mark_at == Some(i) {
+                        let mark = syslog(12, 31);
+                        assert_eq!(keyed.resolve(mark), compared.resolve(mark));
+                    }
+                    if fresh_caches {
+                        cache = StampCache::default();
+                    }
+                    let e = parse_with(line.as_bytes(), &mut cache).unwrap();
+                    assert_eq!(
+                        keyed.resolve_keyed(e.stamp, cache.key()),
+                        compared.resolve(e.stamp),
+                        "{line} {mark_at:?} {fresh_caches}"
+                    );
+                }
+            }
+        }
+        // Equal bytes share a key, other bytes and RFC 3339 stamps do not get it.
+        let mut cache = StampCache::default();
+        let key = |cache: &mut StampCache, line: &str| {
+            parse_with(line.as_bytes(), cache).unwrap();
+            cache.key()
+        };
+        let first = key(&mut cache, lines[0]);
+        assert!(first.is_some());
+        assert_eq!(key(&mut cache, lines[1]), first);
+        assert_ne!(key(&mut cache, lines[2]), first);
+        assert_eq!(key(&mut cache, lines[3]), None);
+        assert_ne!(key(&mut cache, lines[0]), first);
     }
 }

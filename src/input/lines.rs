@@ -81,7 +81,30 @@ impl LineReader {
     }
 
     /// The next line, without its line terminator; `None` at the end of the input.
+    // Inlined, with the rest out of line: most calls find a whole line waiting in the buffer,
+    // and for those the call and its returned `Result` (through memory) cost about as much as
+    // finding the line.
+    #[inline]
     pub fn next_line(&mut self) -> Result<Option<&[u8]>, InputError> {
+        if !self.skipping {
+            let unscanned = self.buf.get(self.scanned..self.end).unwrap_or_default();
+            if let Some(at) = memchr::memchr(b'\n', unscanned) {
+                let newline = self.scanned + at;
+                let from = self.start;
+                let to = line_end(&self.buf, from, newline);
+                self.start = newline + 1;
+                self.scanned = self.start;
+                self.line += 1;
+                return Ok(Some(self.buf.get(from..to).unwrap_or_default()));
+            }
+        }
+        self.next_line_refilling()
+    }
+
+    /// `next_line` when the buffer holds no whole line: reads on, skips the rest of an
+    /// overlong line, hands out the last line at the end or the error.
+    #[inline(never)]
+    fn next_line_refilling(&mut self) -> Result<Option<&[u8]>, InputError> {
         let (from, to) = loop {
             let unscanned = self.buf.get(self.scanned..self.end).unwrap_or_default();
             let newline_at = memchr::memchr(b'\n', unscanned);

@@ -39,20 +39,14 @@ const SHORT: usize = 32;
 // Small and called for nearly every field of every line: worth inlining across modules.
 #[inline]
 pub fn find_byte(text: &[u8], needle: u8) -> Option<usize> {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGHS: u64 = ONES << 7;
-    let pattern = ONES * u64::from(needle);
     let mut at = 0;
     while at < SHORT {
         let rest = text.get(at..).unwrap_or_default();
         let Some(chunk) = rest.first_chunk::<8>() else {
             return rest.iter().position(|&b| b == needle).map(|i| at + i);
         };
-        // A byte equal to the needle is zero after the xor. The classic zero-byte test flags
-        // the first zero byte exactly (a borrow only ever runs towards later bytes), and the
-        // little-endian load puts the first byte lowest.
-        let word = u64::from_le_bytes(*chunk) ^ pattern;
-        let zeros = word.wrapping_sub(ONES) & !word & HIGHS;
+        // The little-endian load puts the first byte lowest.
+        let zeros = first_equal_byte(u64::from_le_bytes(*chunk), needle);
         if zeros != 0 {
             return Some(at + (zeros.trailing_zeros() / 8) as usize);
         }
@@ -60,6 +54,127 @@ pub fn find_byte(text: &[u8], needle: u8) -> Option<usize> {
     }
     let tail = text.get(at..)?;
     memchr::memchr(needle, tail).map(|i| at + i)
+}
+
+/// Eight bytes of `text` from `at` as a little-endian word (the first byte lowest), zero bytes
+/// standing in past its end; `None` when `at` is at or past the end.
+#[inline]
+pub fn word_at(text: &[u8], at: usize) -> Option<u64> {
+    let rest = text.get(at..).filter(|rest| !rest.is_empty())?;
+    Some(match rest.first_chunk::<8>() {
+        Some(chunk) => u64::from_le_bytes(*chunk),
+        None => {
+            let mut padded = [0u8; 8];
+            if let Some(to) = padded.get_mut(..rest.len()) {
+                to.copy_from_slice(rest);
+            }
+            u64::from_le_bytes(padded)
+        }
+    })
+}
+
+/// The first 16 bytes of `text` as a number, the first byte lowest, zeros past its end: a
+/// short prefix is then compared in one step (`Prefix`).
+#[inline]
+pub fn head16(text: &[u8]) -> u128 {
+    match text.first_chunk::<16>() {
+        Some(head) => u128::from_le_bytes(*head),
+        None => {
+            let mut padded = [0u8; 16];
+            if let Some(to) = padded.get_mut(..text.len()) {
+                to.copy_from_slice(text);
+            }
+            u128::from_le_bytes(padded)
+        }
+    }
+}
+
+/// A constant prefix of up to 16 bytes, none of them zero, tested against a text's `head16`
+/// with one mask and one comparison (zeros past a short text's end match no byte of it).
+#[derive(Debug, Clone, Copy)]
+pub struct Prefix {
+    bytes: u128,
+    mask: u128,
+    len: usize,
+}
+
+impl Prefix {
+    /// Built at compile time: a prefix too long fails the build.
+    pub const fn new(prefix: &[u8]) -> Prefix {
+        assert!(!prefix.is_empty() && prefix.len() <= 16);
+        let mut bytes = 0u128;
+        let mut i = 0;
+        while i < prefix.len() {
+            // `i` < `prefix.len()`: checked just above, and at compile time.
+            #[allow(clippy::indexing_slicing)]
+            let b = prefix[i];
+            assert!(b != 0);
+            bytes |= (b as u128) << (8 * i);
+            i += 1;
+        }
+        Prefix {
+            bytes,
+            mask: u128::MAX >> (128 - 8 * prefix.len()),
+            len: prefix.len(),
+        }
+    }
+
+    /// `text` after the prefix, when `head` (`head16(text)`) starts with it.
+    #[inline]
+    pub fn strip<'a>(&self, head: u128, text: &'a [u8]) -> Option<&'a [u8]> {
+        if head & self.mask == self.bytes {
+            text.get(self.len..)
+        } else {
+            None
+        }
+    }
+}
+
+/// A word with every byte 0x01, 0x80, 0x7f: the constants of the eight-bytes-at-a-time tests.
+pub(crate) const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+pub(crate) const HIGHS: u64 = ONES * 0x80;
+pub(crate) const LOWS: u64 = ONES * 0x7f;
+
+/// The high bit of each byte of `word` equal to `needle`, and of no other: exact for every
+/// byte (unlike the zero-byte test `find_byte` uses, which is exact for the first match only).
+#[inline]
+pub fn equal_bytes(word: u64, needle: u8) -> u64 {
+    let v = word ^ (ONES * u64::from(needle));
+    // A byte's high bit ends up set when any of its bits is: adding 0x7f to its low seven bits
+    // carries into bit 7 unless they are all zero, and never out of the byte.
+    let nonzero = ((v & LOWS).wrapping_add(LOWS) | v) & HIGHS;
+    !nonzero & HIGHS
+}
+
+/// The high bit of the first byte of `word` equal to `needle` (the lowest byte first), and
+/// maybe of some later bytes too: the classic zero-byte test, exact for the first match only
+/// (a borrow only ever runs towards later bytes), and cheaper than `equal_bytes`.
+#[inline]
+pub fn first_equal_byte(word: u64, needle: u8) -> u64 {
+    let v = word ^ (ONES * u64::from(needle));
+    v.wrapping_sub(ONES) & !v & HIGHS
+}
+
+/// Position of the first `a` or `b` in `text`: `find_byte` for two needles (eight bytes at a
+/// time over the first `SHORT`, then `memchr2`).
+#[inline]
+pub fn find_either(text: &[u8], a: u8, b: u8) -> Option<usize> {
+    let mut at = 0;
+    while at < SHORT {
+        let rest = text.get(at..).unwrap_or_default();
+        let Some(chunk) = rest.first_chunk::<8>() else {
+            return rest.iter().position(|&c| c == a || c == b).map(|i| at + i);
+        };
+        let word = u64::from_le_bytes(*chunk);
+        // Each test is exact for its first match: their union is exact for the first of both.
+        let found = first_equal_byte(word, a) | first_equal_byte(word, b);
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let tail = text.get(at..)?;
+    memchr::memchr2(a, b, tail).map(|i| at + i)
 }
 
 /// The first word (up to a space) and the rest after the space.
@@ -100,22 +215,34 @@ pub fn parse_u64(text: &[u8]) -> Option<u64> {
 // Small and called for nearly every field of every line: worth inlining across modules.
 #[inline]
 pub fn parse_seconds(text: &[u8]) -> Option<f64> {
-    if text.is_empty() || text.len() > 18 {
-        return None;
-    }
+    let (seconds, used) = leading_seconds(text)?;
+    (used == text.len()).then_some(seconds)
+}
+
+/// The decimal at the start of `text` (digits and at most one `.`, up to the first other
+/// byte, which is not read) in seconds, and how many bytes it took: `parse_seconds` of those
+/// bytes, found in the same pass that reads them. `None` when there are none or more than 18.
+#[inline]
+pub fn leading_seconds(text: &[u8]) -> Option<(f64, usize)> {
     let mut mantissa: u64 = 0;
-    let mut scale: Option<u32> = None;
+    let mut scale: u32 = 0;
+    let mut dot = false;
+    let mut used = 0;
     for &b in text {
-        match b {
-            b'0'..=b'9' => {
-                mantissa = mantissa * 10 + u64::from(b - b'0');
-                if let Some(s) = scale.as_mut() {
-                    *s += 1;
-                }
-            }
-            b'.' if scale.is_none() => scale = Some(0),
-            _ => return None,
+        let digit = b.wrapping_sub(b'0');
+        if digit < 10 {
+            // Wrapping: past 18 bytes the value is thrown away anyway.
+            mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(digit));
+            scale += u32::from(dot);
+        } else if b == b'.' && !dot {
+            dot = true;
+        } else {
+            break;
         }
+        used += 1;
+    }
+    if used == 0 || used > 18 {
+        return None;
     }
     // Both operands are exact (at most 17 digits; powers of ten up to 10^22 are exact too),
     // so the one division is correctly rounded: `2.97` reads back as 2.97.
@@ -123,8 +250,8 @@ pub fn parse_seconds(text: &[u8]) -> Option<f64> {
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
         1e17,
     ];
-    let power = POWERS.get(scale.unwrap_or(0) as usize)?;
-    Some(mantissa as f64 / power)
+    let power = POWERS.get(scale as usize)?;
+    Some((mantissa as f64 / power, used))
 }
 
 /// The value of `key<...>` (e.g. `from=<`, `to=<`): the text between the opening `<` and the
@@ -179,11 +306,13 @@ pub struct Endpoint<'a> {
 /// Parses `name[ip]`, `name[ip]:port` or `[ip]:port` (postscreen) from the start of `text`;
 /// returns the endpoint and the rest after it.
 pub fn endpoint(text: &[u8]) -> Option<(Endpoint<'_>, &[u8])> {
-    let open = find_byte(text, b'[')?;
-    let name = text.get(..open).unwrap_or_default();
-    if name.contains(&b' ') {
+    // The name holds no space: the first `[` or space must be a `[`. One search for both
+    // instead of a search for `[` and another for a space in the name.
+    let open = find_either(text, b'[', b' ')?;
+    if text.get(open) != Some(&b'[') {
         return None;
     }
+    let name = text.get(..open).unwrap_or_default();
     let close = open + 1 + find_byte(text.get(open + 1..).unwrap_or_default(), b']')?;
     let ip = text.get(open + 1..close).unwrap_or_default();
     let mut rest = text.get(close + 1..).unwrap_or_default();
@@ -301,6 +430,90 @@ mod tests {
             let needle = [0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff, b'=', b','][(state >> 61) as usize];
             assert_eq!(find_byte(&text, needle), memchr::memchr(needle, &text));
         }
+    }
+
+    #[test]
+    fn equal_bytes_flags_every_match_and_nothing_else() {
+        let values = [
+            0x00, 0x01, 0x7f, 0x80, 0x81, 0xfe, 0xff, b'/', b'[', b':', b' ',
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let bytes: [u8; 8] =
+                std::array::from_fn(|i| values[(state >> (i * 4)) as usize % values.len()]);
+            let needle = values[(state >> 60) as usize % values.len()];
+            let want = bytes
+                .iter()
+                .enumerate()
+                .filter(|&(_, &b)| b == needle)
+                .fold(0u64, |m, (i, _)| m | 0x80 << (i * 8));
+            assert_eq!(
+                equal_bytes(u64::from_le_bytes(bytes), needle),
+                want,
+                "{bytes:?} {needle}"
+            );
+        }
+        assert_eq!(word_at(b"abc", 3), None);
+        assert_eq!(
+            word_at(b"abc", 1),
+            Some(u64::from_le_bytes(*b"bc\0\0\0\0\0\0"))
+        );
+        assert_eq!(
+            word_at(b"abcdefghi", 0),
+            Some(u64::from_le_bytes(*b"abcdefgh"))
+        );
+    }
+
+    #[test]
+    fn prefixes_match_as_starts_with_does() {
+        let prefixes: [&[u8]; 4] = [b"to=", b"conn_use=", b"0123456789abcdef", b"x"];
+        let texts: [&[u8]; 9] = [
+            b"",
+            b"t",
+            b"to",
+            b"to=",
+            b"to=<a>",
+            b"tox=",
+            b"conn_use=3",
+            b"0123456789abcdef!",
+            b"0123456789abcdeF",
+        ];
+        for p in prefixes {
+            let prefix = Prefix::new(p);
+            for t in texts {
+                assert_eq!(prefix.strip(head16(t), t), t.strip_prefix(p), "{p:?} {t:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn find_either_agrees_with_memchr2() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 80) as usize;
+            let text: Vec<u8> = (0..len)
+                .map(|i| {
+                    let b = state.rotate_left(i as u32 * 3) as u8;
+                    [b'[', b' ', b'Z', b'\\', 0x80, 0xfb, b'a', b'x'][usize::from(b % 8)]
+                })
+                .collect();
+            let (a, b) = [(b'[', b' '), (b'x', 0x80), (0xfb, b'[')][(state >> 62) as usize % 3];
+            assert_eq!(
+                find_either(&text, a, b),
+                memchr::memchr2(a, b, &text),
+                "{text:?}"
+            );
+        }
+        // The endpoint's name holds no space.
+        assert!(endpoint(b"a b[1.2.3.4]").is_none());
+        assert!(endpoint(b"ab [1.2.3.4]").is_none());
+        assert_eq!(endpoint(b"ab[1.2.3.4] x").unwrap().0.name, b"ab");
     }
 
     #[test]

@@ -2,11 +2,12 @@
 //! named otherwise in master.cf: `to=<…>, relay=…, delay=…, delays=a/b/c/d, dsn=…, status=…`,
 //! plus the smtp client's connection trouble.
 
-use super::bytes::{angle_value, find_byte, parse_seconds, parse_u64, split_once, strip, word};
+use super::bytes::{
+    angle_value, find_byte, head16, leading_seconds, parse_seconds, parse_u64, split_once, strip,
+    word, Prefix,
+};
 use super::queue_id::{lead, Lead, QueueId};
 use crate::event::{Delays, Delivery, DeliveryStatus, Event};
-use memchr::memmem::FinderRev;
-use std::sync::LazyLock;
 
 pub fn parse(text: &[u8]) -> Option<Event<'_>> {
     match lead(text) {
@@ -64,9 +65,68 @@ fn connection(text: &[u8]) -> Option<Event<'_>> {
         .then_some(Event::ConnectionProblem { text })
 }
 
+/// The fields of a delivery line this parser keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    To,
+    OrigTo,
+    Relay,
+    ConnUse,
+    Delay,
+    Delays,
+    Dsn,
+    Status,
+    Other,
+}
+
+/// The fields in the order Postfix writes them (`orig_to` and `conn_use` only sometimes),
+/// each with its key and `=`.
+const IN_ORDER: [(Prefix, Field); 8] = [
+    (Prefix::new(b"to="), Field::To),
+    (Prefix::new(b"orig_to="), Field::OrigTo),
+    (Prefix::new(b"relay="), Field::Relay),
+    (Prefix::new(b"conn_use="), Field::ConnUse),
+    (Prefix::new(b"delay="), Field::Delay),
+    (Prefix::new(b"delays="), Field::Delays),
+    (Prefix::new(b"dsn="), Field::Dsn),
+    (Prefix::new(b"status="), Field::Status),
+];
+
+/// The field that starts `rest` and the text after its `=`; `None` when no `=` follows.
+/// `expected` is where in `IN_ORDER` the next field most likely stands: that field and the
+/// one after it are tried by their keys first (one comparison of 16 bytes each), and only a
+/// field out of order or unknown is found by searching for its `=`. Either way the key is the
+/// text before the first `=` (no key holds one).
+fn next_field<'a>(rest: &'a [u8], expected: &mut usize) -> Option<(Field, &'a [u8])> {
+    let head = head16(rest);
+    // The expected field, or the one after it (when an optional one was left out).
+    for i in [*expected, *expected + 1] {
+        if let Some(&(key, field)) = IN_ORDER.get(i) {
+            if let Some(after) = key.strip(head, rest) {
+                *expected = i + 1;
+                return Some((field, after));
+            }
+        }
+    }
+    let eq = find_byte(rest, b'=')?;
+    let field = match rest.get(..eq).unwrap_or_default() {
+        b"to" => Field::To,
+        b"orig_to" => Field::OrigTo,
+        b"relay" => Field::Relay,
+        b"conn_use" => Field::ConnUse,
+        b"delay" => Field::Delay,
+        b"delays" => Field::Delays,
+        b"dsn" => Field::Dsn,
+        b"status" => Field::Status,
+        _ => Field::Other,
+    };
+    Some((field, rest.get(eq + 1..).unwrap_or_default()))
+}
+
 /// The fields of a delivery status line, after `QID: `.
 pub fn parse_delivery(queue_id: QueueId, text: &[u8]) -> Option<Event<'_>> {
     let mut rest = text;
+    let mut expected = 0;
     let mut to = None;
     let mut orig_to = None;
     let mut relay = None;
@@ -75,12 +135,10 @@ pub fn parse_delivery(queue_id: QueueId, text: &[u8]) -> Option<Event<'_>> {
     let mut delays = None;
     let mut dsn = None;
     loop {
-        let Some(eq) = find_byte(rest, b'=') else {
+        let Some((field, after)) = next_field(rest, &mut expected) else {
             return cut(queue_id, to);
         };
-        let key = rest.get(..eq).unwrap_or_default();
-        let after = rest.get(eq + 1..).unwrap_or_default();
-        if key == b"status" {
+        if field == Field::Status {
             let (status, reply) = word(after);
             let status = DeliveryStatus::parse(status)?;
             // The reply is everything in the outer parentheses; it may itself hold parentheses.
@@ -116,16 +174,16 @@ pub fn parse_delivery(queue_id: QueueId, text: &[u8]) -> Option<Event<'_>> {
                 after.get(end..).unwrap_or_default(),
             )
         };
-        match key {
-            b"to" => to = Some(value),
-            b"orig_to" => orig_to = Some(value),
-            b"relay" => relay = Some(value),
-            b"conn_use" => conn_use = parse_u64(value).and_then(|n| u32::try_from(n).ok()),
-            b"delay" => delay = parse_seconds(value),
-            b"delays" => delays = parse_delays(value),
+        match field {
+            Field::To => to = Some(value),
+            Field::OrigTo => orig_to = Some(value),
+            Field::Relay => relay = Some(value),
+            Field::ConnUse => conn_use = parse_u64(value).and_then(|n| u32::try_from(n).ok()),
+            Field::Delay => delay = parse_seconds(value),
+            Field::Delays => delays = parse_delays(value),
             // The seed writes `dsn=2.0.0 (ok)`: keep the code, drop the comment.
-            b"dsn" => dsn = Some(word(value).0),
-            _ => {}
+            Field::Dsn => dsn = Some(word(value).0),
+            Field::Status | Field::Other => {}
         }
         rest = next.strip_prefix(b",").unwrap_or(next);
         rest = rest.strip_prefix(b" ").unwrap_or(rest);
@@ -142,14 +200,19 @@ fn cut(queue_id: QueueId, to: Option<&[u8]>) -> Option<Event<'_>> {
 }
 
 fn parse_delays(value: &[u8]) -> Option<Delays> {
-    // `a/b/c/d`, read left to right; anything after a fourth slash is ignored. The field is
-    // short: its slashes are found by a plain loop.
+    // `a/b/c/d`, read left to right; anything after a fourth slash is ignored. Each number is
+    // read in the pass that finds the slash after it.
     let mut parts = [0.0; 4];
     let mut rest = value;
-    for part in &mut parts {
-        let end = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
-        *part = parse_seconds(rest.get(..end)?)?;
-        rest = rest.get(end + 1..).unwrap_or_default();
+    for (i, part) in parts.iter_mut().enumerate() {
+        let (seconds, used) = leading_seconds(rest)?;
+        *part = seconds;
+        rest = match rest.get(used) {
+            Some(b'/') => rest.get(used + 1..).unwrap_or_default(),
+            // The last number may end the field; the others must end at a slash.
+            None if i == 3 => &[],
+            _ => return None,
+        };
     }
     let [before_qmgr, in_qmgr, conn_setup, transmission] = parts;
     Some(Delays {
@@ -160,14 +223,23 @@ fn parse_delays(value: &[u8]) -> Option<Delays> {
     })
 }
 
-/// The searcher for `queued as `, built once: building one for every delivery line cost more
-/// than the search itself.
-static QUEUED_AS: LazyLock<FinderRev<'static>> = LazyLock::new(|| FinderRev::new(b"queued as "));
-
 /// The ID in `… queued as ID` (the last one: a filter's reply may quote the next hop's).
 fn queued_as(reply: &[u8]) -> Option<QueueId> {
-    let at = QUEUED_AS.rfind(reply)?;
-    QueueId::new(trim_id(reply.get(at + 10..).unwrap_or_default()))
+    // Found by its `q`s, from the start: most replies (`250 2.0.0 Ok`, `delivered to
+    // maildir`) are short and hold none, and a substring searcher, or `memrchr`, cost more
+    // to set up than this whole scan.
+    const QUEUED_AS: &[u8] = b"queued as ";
+    let mut last = None;
+    let mut from = 0;
+    while let Some(at) = find_byte(reply.get(from..).unwrap_or_default(), b'q') {
+        let start = from + at;
+        let after = reply.get(start..).unwrap_or_default();
+        if let Some(id) = after.strip_prefix(QUEUED_AS) {
+            last = Some(id);
+        }
+        from = start + 1;
+    }
+    QueueId::new(trim_id(last?))
 }
 
 /// The leading `[0-9A-Za-z]` run of a token.
@@ -245,6 +317,113 @@ mod tests {
         for bad in [&b"1/2/3"[..], b"1/2/3/", b"1//3/4", b"", b"1/x/3/4"] {
             assert!(parse_delays(bad).is_none(), "{bad:?}");
         }
+    }
+
+    /// The delays and seconds as first written (split at slashes, then each number read on
+    /// its own), and `queued as` found by a substring searcher: the one-pass readers agree.
+    fn delays_by_parts(value: &[u8]) -> Option<[f64; 4]> {
+        fn seconds(text: &[u8]) -> Option<f64> {
+            if text.is_empty() || text.len() > 18 {
+                return None;
+            }
+            let mut mantissa: u64 = 0;
+            let mut scale: Option<u32> = None;
+            for &b in text {
+                match b {
+                    b'0'..=b'9' => {
+                        mantissa = mantissa * 10 + u64::from(b - b'0');
+                        if let Some(s) = scale.as_mut() {
+                            *s += 1;
+                        }
+                    }
+                    b'.' if scale.is_none() => scale = Some(0),
+                    _ => return None,
+                }
+            }
+            Some(mantissa as f64 / 10f64.powi(scale.unwrap_or(0) as i32))
+        }
+        let mut parts = [0.0; 4];
+        let mut rest = value;
+        for part in &mut parts {
+            let end = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
+            *part = seconds(&rest[..end])?;
+            assert_eq!(parse_seconds(&rest[..end]), Some(*part));
+            rest = rest.get(end + 1..).unwrap_or_default();
+        }
+        Some(parts)
+    }
+
+    #[test]
+    fn one_pass_delays_and_queued_as_agree_with_the_split_ones() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..100_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 24) as usize;
+            let text: Vec<u8> = (0..len)
+                .map(|i| b"0123456789./x/1.00"[(state.rotate_left(i as u32 * 5) % 18) as usize])
+                .collect();
+            let got = parse_delays(&text)
+                .map(|d| [d.before_qmgr, d.in_qmgr, d.conn_setup, d.transmission]);
+            assert_eq!(
+                got,
+                delays_by_parts(&text),
+                "{}",
+                String::from_utf8_lossy(&text)
+            );
+            let reply: Vec<u8> = (0..len * 2)
+                .map(|i| {
+                    [b'q', b'u', b'e', b'd', b' ', b'a', b's', b'1', b'A', b'q']
+                        [(state.rotate_left(i as u32 * 3) % 10) as usize]
+                })
+                .chain(*b"queued as ")
+                .chain((0..len).map(|i| {
+                    b"queued as 1A2B3C4D5E"[(state.rotate_left(i as u32 * 7) % 20) as usize]
+                }))
+                .collect();
+            let want = memchr::memmem::rfind(&reply, b"queued as ")
+                .and_then(|at| QueueId::new(trim_id(&reply[at + 10..])));
+            assert_eq!(
+                queued_as(&reply),
+                want,
+                "{}",
+                String::from_utf8_lossy(&reply)
+            );
+        }
+        assert_eq!(queued_as(b"250 2.0.0 Ok"), None);
+        assert_eq!(queued_as(b"queued as ABCDE12345 queued as !"), None);
+        assert_eq!(
+            queued_as(b"queued as ABCDE12345, then queued as FEDCB54321)")
+                .unwrap()
+                .as_str(),
+            "FEDCB54321"
+        );
+    }
+
+    #[test]
+    fn fields_out_of_order_unknown_or_repeated_are_read_by_their_key() {
+        // Postfix's own order is read key by key; any other order, unknown keys and a repeated
+        // key go through the search for `=` and must read the same.
+        let d = delivery(b"1A2B3C4D5E: to=<a@b>, delays=1/2/3/4, x=1, relay=r, dsn=5.0.0, delay=7, conn_use=3, orig_to=<o@b>, to=<c@d>, status=bounced (no)");
+        assert_eq!(d.to, b"c@d");
+        assert_eq!(d.orig_to, Some(&b"o@b"[..]));
+        assert_eq!(d.relay, Some(&b"r"[..]));
+        assert_eq!(
+            (d.conn_use, d.delay, d.dsn),
+            (Some(3), Some(7.0), Some(&b"5.0.0"[..]))
+        );
+        assert_eq!(d.delays.unwrap().transmission, 4.0);
+        assert_eq!(d.status, DeliveryStatus::Bounced);
+        // Keys that begin like others (`delay` and `delays`, `to` and `tox`).
+        let d =
+            delivery(b"1A2B3C4D5E: to=<a@b>, tox=<z@z>, delays=1/2/3/4, delay=2, status=sent (ok)");
+        assert_eq!((d.to, d.delay), (&b"a@b"[..], Some(2.0)));
+        assert_eq!(d.delays.unwrap().before_qmgr, 1.0);
+        let d = delivery(
+            b"1A2B3C4D5E: to=<a@b>, relay=none, delay=2, delays=1/2/3/4x, status=sent (ok)",
+        );
+        assert!(d.delays.is_none());
     }
 
     #[test]

@@ -59,14 +59,29 @@ impl LineParser {
     /// `parse` for one of a source's lines in order: `stamps` carries the stamp of the line
     /// before, which most lines share.
     pub fn parse_with<'a>(&self, line: &'a [u8], stamps: &mut StampCache) -> Parsed<'a> {
+        let mut parsed = Parsed::Malformed;
+        self.parse_into(line, stamps, &mut parsed);
+        parsed
+    }
+
+    /// `parse_with` written into `parsed`, where it is to stay: a returned parse (about 400
+    /// bytes) was copied into place, and the event into the parse before that.
+    pub fn parse_into<'a>(&self, line: &'a [u8], stamps: &mut StampCache, parsed: &mut Parsed<'a>) {
         let Some(envelope) = envelope::parse_with(line, stamps) else {
-            return Parsed::Malformed;
+            *parsed = Parsed::Malformed;
+            return;
         };
         if !self.is_postfix(envelope.program.syslog_name) {
-            return Parsed::Foreign { envelope };
+            *parsed = Parsed::Foreign { envelope };
+            return;
         }
-        let event = parse_text(envelope.program.daemon, envelope.severity, envelope.text);
-        Parsed::Postfix { envelope, event }
+        *parsed = Parsed::Postfix {
+            envelope,
+            event: None,
+        };
+        if let Parsed::Postfix { envelope, event } = parsed {
+            *event = parse_text(envelope.program.daemon, envelope.severity, envelope.text);
+        }
     }
 }
 
