@@ -159,6 +159,106 @@ fn pieces(block: &[u8], size: usize) -> impl Iterator<Item = &[u8]> {
     })
 }
 
+/// The line after `at`.
+fn next_line(at: At) -> At {
+    (at.0, at.1.saturating_add(1))
+}
+
+/// An smtpd process taken in: its sessions the answer needs are searched for, not its others.
+struct Process {
+    /// `tag[pid]` as it stands in its lines.
+    needle: Vec<u8>,
+    /// Where every line of the process is a hit: sorted stretches `[from, to)`, apart. One
+    /// ends at `END` while the first pass searches on for the process; it ends after a
+    /// disconnect, where the next session of the process begins: a busy process serves many
+    /// sessions, and only those with a line naming the answer matter (such a line wakes it).
+    spans: Vec<(At, At)>,
+    /// Taken in or woken since the last look back: to be searched for in the lines kept from
+    /// this line on.
+    wake: Option<At>,
+    /// The latest line of the process found, and its step.
+    last: Option<(At, SessionStep)>,
+}
+
+impl Process {
+    /// The stretch holding `at`.
+    fn span_of(&self, at: At) -> Option<usize> {
+        let after = self.spans.partition_point(|&(from, _)| from <= at);
+        let i = after.checked_sub(1)?;
+        self.spans.get(i).filter(|&&(_, to)| at < to).map(|_| i)
+    }
+
+    /// Whether the first pass looks for its lines still (or will, from `wake` on).
+    fn searched(&self) -> bool {
+        self.wake.is_some() || self.spans.last().is_some_and(|&(_, to)| to == END)
+    }
+
+    /// Every line of the process in `[from, to)` is a hit now.
+    fn cover(&mut self, from: At, to: At) {
+        if from >= to {
+            return;
+        }
+        self.spans.push((from, to));
+        self.spans.sort_unstable();
+        let mut merged: Vec<(At, At)> = Vec::with_capacity(self.spans.len());
+        for &(a, b) in &self.spans {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        self.spans = merged;
+    }
+
+    /// Where a line at `at` (its step `step`) needs the process searched from: its own line
+    /// for a connect, else the end of the stretch before it, where the session it is in may
+    /// have begun.
+    fn wake_from(&self, at: At, step: SessionStep) -> At {
+        if step == SessionStep::Connect {
+            return at;
+        }
+        self.spans
+            .iter()
+            .map(|&(_, to)| to)
+            .filter(|&to| to <= at)
+            .max()
+            .unwrap_or(START)
+    }
+
+    /// The first pass has found every line of the process up to its latest, a disconnect:
+    /// its stretch ends there until a later line wakes it.
+    fn settle(&mut self) {
+        if self.wake.is_some() {
+            return;
+        }
+        if let (Some((at, SessionStep::Disconnect)), Some(span)) =
+            (self.last, self.spans.last_mut())
+        {
+            if span.1 == END && span.0 <= at {
+                span.1 = next_line(at);
+            }
+        }
+    }
+}
+
+/// What a line taken in changed.
+#[derive(Debug, Default)]
+struct Growth {
+    /// A queue ID or a process is searched for that was not.
+    needles: bool,
+    /// A process is searched for again.
+    woken: bool,
+}
+
+/// The first pass's searcher for what it took in: the queue IDs, then the processes.
+struct Discovered {
+    finder: Finder,
+    /// Patterns of queue IDs (the first ones).
+    ids: usize,
+    /// For each pattern after them: the processes with that needle.
+    processes: Vec<Vec<usize>>,
+}
+
 /// Whole lines of a source as the first pass read them, kept to search back in.
 struct Block {
     source: usize,
@@ -177,10 +277,11 @@ struct Search<'a> {
     hit_bytes: usize,
     marks: Vec<Vec<Mark>>,
     ids: HashSet<QueueId>,
-    sessions: HashMap<SessionKey, Vec<u8>>,
-    /// For each needle searched for: the line from which on every line has been.
+    /// For each queue ID searched for: the line from which on every line has been.
     id_from: HashMap<QueueId, At>,
-    session_from: HashMap<SessionKey, At>,
+    /// The smtpd processes of the answer's sessions, and where each one is searched for.
+    processes: Vec<Process>,
+    process_index: HashMap<SessionKey, usize>,
     /// The last blocks of the first pass: `limits.lookback` bytes and the last one read.
     kept: VecDeque<Block>,
     kept_bytes: usize,
@@ -227,9 +328,9 @@ fn select_within(
         hit_bytes: 0,
         marks: Vec::new(),
         ids: HashSet::default(),
-        sessions: HashMap::default(),
         id_from: HashMap::default(),
-        session_from: HashMap::default(),
+        processes: Vec::new(),
+        process_index: HashMap::default(),
         kept: VecDeque::new(),
         kept_bytes: 0,
         spare: Vec::new(),
@@ -517,104 +618,178 @@ impl Search<'_> {
         Err(GiveUp)
     }
 
-    /// Searches the input before where each needle was searched from: all of it for those
-    /// never searched for; of the sessions searched for from a line on, only those in `wider`.
-    /// Returns whether there were any.
-    fn search_rest(&mut self, wider: &[SessionKey]) -> Result<bool, GiveUp> {
+    /// Searches the input before where each needle was searched from: all of it for the queue
+    /// IDs and processes never searched for; for the others, before the end of the last
+    /// stretch `wider` names for them. Returns whether there were any.
+    fn search_rest(&mut self, wider: &[(usize, At)]) -> Result<bool, GiveUp> {
         let ids: Vec<(QueueId, At)> = self
             .ids
             .iter()
             .map(|q| (*q, self.id_from.get(q).copied().unwrap_or(END)))
             .filter(|(_, from)| *from != START)
             .collect();
-        let sessions: Vec<(SessionKey, At)> = self
-            .sessions
-            .keys()
-            .filter_map(|k| match self.session_from.get(k) {
-                None => Some((k.clone(), END)),
-                Some(from) if *from != START && wider.contains(k) => Some((k.clone(), *from)),
-                Some(_) => None,
-            })
+        let mut processes: Vec<(usize, At)> = self
+            .processes
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.spans.is_empty())
+            .map(|(i, _)| (i, END))
             .collect();
-        if ids.is_empty() && sessions.is_empty() {
+        processes.extend(wider);
+        if ids.is_empty() && processes.is_empty() {
             return Ok(false);
         }
         let stop = ids
             .iter()
-            .map(|(_, from)| *from)
-            .chain(sessions.iter().map(|(_, from)| *from))
+            .map(|(_, before)| *before)
+            .chain(processes.iter().map(|(_, before)| *before))
             .max()
             .unwrap_or(END);
         let id_needles: Vec<QueueId> = ids.iter().map(|(q, _)| *q).collect();
-        let keys: Vec<SessionKey> = sessions.into_iter().map(|(k, _)| k).collect();
-        let finder = self.finder_for(&id_needles, &keys)?;
+        let process_needles: Vec<usize> = processes.iter().map(|(i, _)| *i).collect();
+        let finder = self.finder_for(&id_needles, &process_needles)?;
         self.pass(&finder, stop)?;
         for q in id_needles {
             self.id_from.insert(q, START);
         }
-        for k in keys {
-            self.session_from.insert(k, START);
+        for i in process_needles {
+            if let Some(p) = self.processes.get_mut(i) {
+                p.cover(START, stop);
+            }
         }
         Ok(true)
     }
 
-    /// A searcher for these queue IDs and processes.
-    fn finder_for(&self, ids: &[QueueId], sessions: &[SessionKey]) -> Result<Finder, GiveUp> {
-        if self.ids.len() + self.sessions.len() > MAX_NEEDLES {
+    /// A searcher for these queue IDs and processes (by index), in this order: a match tells
+    /// which one it is (the finder is case-sensitive).
+    fn finder_for(&self, ids: &[QueueId], processes: &[usize]) -> Result<Finder, GiveUp> {
+        if self.ids.len() + self.processes.len() > MAX_NEEDLES {
             return Err(GiveUp);
         }
         let mut needles: Vec<Vec<u8>> = ids.iter().map(|q| q.as_bytes().to_vec()).collect();
         needles.extend(
-            sessions
+            processes
                 .iter()
-                .filter_map(|k| self.sessions.get(k).cloned()),
+                .filter_map(|&i| self.processes.get(i))
+                .map(|p| p.needle.clone()),
         );
         searcher(&needles, false).ok_or(GiveUp)
     }
 
     /// A searcher for every queue ID and process taken in so far (but the queue IDs holding
     /// the query, which the query finds); `None` for none.
-    fn discovered(&self) -> Result<Option<Finder>, GiveUp> {
+    fn discovered(&self) -> Result<Option<Discovered>, GiveUp> {
         let ids: Vec<QueueId> = self
             .ids
             .iter()
             .filter(|q| !self.query.is_match(q.as_bytes()))
             .copied()
             .collect();
-        let sessions: Vec<SessionKey> = self.sessions.keys().cloned().collect();
-        if ids.is_empty() && sessions.is_empty() {
+        // Processes with the same needle (on other hosts) are one pattern.
+        let mut patterns: Vec<usize> = Vec::new();
+        let mut processes: Vec<Vec<usize>> = Vec::new();
+        let mut by_needle: HashMap<&[u8], usize> = HashMap::default();
+        for (i, p) in self.processes.iter().enumerate() {
+            match by_needle.get(p.needle.as_slice()) {
+                Some(&pattern) => {
+                    if let Some(same) = processes.get_mut(pattern) {
+                        same.push(i);
+                    }
+                }
+                None => {
+                    by_needle.insert(&p.needle, processes.len());
+                    patterns.push(i);
+                    processes.push(vec![i]);
+                }
+            }
+        }
+        if ids.is_empty() && patterns.is_empty() {
             return Ok(None);
         }
-        self.finder_for(&ids, &sessions).map(Some)
+        Ok(Some(Discovered {
+            finder: self.finder_for(&ids, &patterns)?,
+            ids: ids.len(),
+            processes,
+        }))
+    }
+
+    /// The start of the next match of `d` at or after `from` in `bytes`, passing over the
+    /// processes the first pass does not search for now (between their sessions).
+    fn next_discovered(&self, d: &Discovered, bytes: &[u8], from: usize) -> Option<usize> {
+        let mut at = from;
+        loop {
+            let (found, pattern) = d.finder.find_pattern(bytes, at)?;
+            let asleep = pattern.checked_sub(d.ids).is_some_and(|p| {
+                d.processes.get(p).is_some_and(|same| {
+                    same.iter()
+                        .all(|&i| self.processes.get(i).is_some_and(|p| !p.searched()))
+                })
+            });
+            if !asleep {
+                return Some(found);
+            }
+            at = found + 1;
+        }
     }
 
     /// Takes in what the line at `at` names if it names the query or a message taken in
-    /// already. Returns whether a needle was added.
-    fn grow(&mut self, at: At) -> bool {
+    /// already: its queue IDs and its process; wakes the process if the line stands outside
+    /// the stretches it is searched in. `current`: the line is the first pass's own, which
+    /// searches on from it. Returns what changed.
+    fn grow(&mut self, at: At, current: bool) -> Growth {
+        let mut growth = Growth::default();
         let Some(hit) = self.hits.get(&at) else {
-            return false;
+            return growth;
         };
         let f = &hit.facts;
         if !names(f, &self.ids) {
-            return false;
+            return growth;
         }
-        let mut grew = false;
         for q in f.own.iter().chain(&f.linked) {
-            grew |= self.ids.insert(*q);
+            growth.needles |= self.ids.insert(*q);
         }
-        if let Some((key, _, needle)) = &f.session {
-            if !self.sessions.contains_key(key) {
-                self.sessions.insert(key.clone(), needle.clone());
-                grew = true;
+        let Some((key, step, needle)) = &f.session else {
+            return growth;
+        };
+        let i = match self.process_index.get(key) {
+            Some(&i) => i,
+            None => {
+                let i = self.processes.len();
+                self.processes.push(Process {
+                    needle: needle.clone(),
+                    spans: Vec::new(),
+                    wake: None,
+                    last: None,
+                });
+                self.process_index.insert(key.clone(), i);
+                growth.needles = true;
+                i
             }
+        };
+        let Some(p) = self.processes.get_mut(i) else {
+            return growth;
+        };
+        if p.last.is_none_or(|(last, _)| last < at) {
+            p.last = Some((at, *step));
         }
-        grew
+        if p.span_of(at).is_some() || p.wake.is_some_and(|w| w <= at) {
+            return growth;
+        }
+        growth.woken = true;
+        if current && *step == SessionStep::Connect && p.wake.is_none() {
+            // Its session begins here: the first pass searches on for it from this line.
+            p.cover(at, END);
+        } else {
+            let from = p.wake_from(at, *step);
+            p.wake = Some(p.wake.map_or(from, |w| w.min(from)));
+        }
+        growth
     }
 
     /// Every line for the query, and for what the lines found name from there on (and, in
     /// the blocks kept, before), with the clock and the log time kept up line by line.
     fn first_pass(&mut self) -> Result<(), GiveUp> {
-        let mut discovered: Option<Finder> = None;
+        let mut discovered: Option<Discovered> = None;
         let now = jiff::Timestamp::now();
         let mut log_time = i64::MIN;
         for (index, source) in self.sources.iter().enumerate() {
@@ -632,7 +807,9 @@ impl Search<'_> {
                     let bytes = block.bytes.as_slice();
                     // The next match of each searcher, looked for again only once passed.
                     let mut next_query = self.query.find(bytes, 0);
-                    let mut next_discovered = discovered.as_ref().and_then(|d| d.find(bytes, 0));
+                    let mut next_discovered = discovered
+                        .as_ref()
+                        .and_then(|d| self.next_discovered(d, bytes, 0));
                     let mut at = 0;
                     while at < bytes.len() {
                         let end = memchr::memchr(b'\n', bytes.get(at..).unwrap_or_default())
@@ -691,13 +868,20 @@ impl Search<'_> {
                             if next_query.is_some_and(|h| h <= end) {
                                 next_query = self.query.find(bytes, end);
                             }
-                            let grew = self.grow((index, number));
-                            if grew {
+                            let growth = self.grow((index, number), true);
+                            if growth.needles {
                                 discovered = self.discovered()?;
                             }
-                            if grew || next_discovered.is_some_and(|h| h <= end) {
-                                next_discovered =
-                                    discovered.as_ref().and_then(|d| d.find(bytes, end));
+                            // A process whose session ended here is passed over from now on.
+                            let settled = self.settle_at((index, number));
+                            if growth.needles
+                                || growth.woken
+                                || settled
+                                || next_discovered.is_some_and(|h| h <= end)
+                            {
+                                next_discovered = discovered
+                                    .as_ref()
+                                    .and_then(|d| self.next_discovered(d, bytes, end));
                             }
                         }
                         at = end + 1;
@@ -737,10 +921,10 @@ impl Search<'_> {
         }
     }
 
-    /// Searches the blocks kept for the needles taken in that were not searched for yet, and
-    /// in turn for what the lines found name; notes from where on each one is searched
-    /// (`after`, the line after the last block, if the budget is spent). Returns whether
-    /// there were any.
+    /// Searches the blocks kept for the queue IDs taken in that were not searched for yet and
+    /// the processes taken in or woken (from where each one must be), and in turn for what
+    /// the lines found name; notes from where on each one is searched (`after`, the line after
+    /// the last block, if the budget is spent). Returns whether there were any.
     fn look_back(&mut self, after: At) -> Result<bool, GiveUp> {
         let mut any = false;
         loop {
@@ -749,32 +933,44 @@ impl Search<'_> {
                 .iter()
                 .filter(|q| !self.id_from.contains_key(*q))
                 .partition(|q| self.query.is_match(q.as_bytes()));
-            let sessions: Vec<SessionKey> = self
-                .sessions
-                .keys()
-                .filter(|k| !self.session_from.contains_key(*k))
-                .cloned()
+            let woken: Vec<(usize, At)> = self
+                .processes
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| p.wake.map(|w| (i, w)))
                 .collect();
             // A queue ID holding the query: every line with it is found by the query.
             any |= !covered.is_empty();
             for q in covered {
                 self.id_from.insert(q, START);
             }
-            if ids.is_empty() && sessions.is_empty() {
+            if ids.is_empty() && woken.is_empty() {
                 return Ok(any);
             }
             any = true;
+            // The blocks from the one holding the first line to search from.
+            let needed = match ids.is_empty() {
+                true => woken.iter().map(|(_, w)| *w).min().unwrap_or(START),
+                false => START,
+            };
+            let first = self
+                .kept
+                .iter()
+                .rposition(|b| (b.source, b.first) <= needed)
+                .unwrap_or(0);
+            let bytes: usize = self.kept.iter().skip(first).map(|b| b.bytes.len()).sum();
             let mut found = Vec::new();
-            let from = match self.kept.front() {
-                Some(oldest) if self.lookback_budget >= self.kept_bytes => {
-                    self.lookback_budget -= self.kept_bytes;
+            let from = match self.kept.get(first) {
+                Some(oldest) if self.lookback_budget >= bytes => {
+                    self.lookback_budget -= bytes;
                     let from = match (oldest.source, oldest.first) {
                         (0, 1) => START,
                         at => at,
                     };
-                    let finder = self.finder_for(&ids, &sessions)?;
+                    let processes: Vec<usize> = woken.iter().map(|(i, _)| *i).collect();
+                    let finder = self.finder_for(&ids, &processes)?;
                     let kept = std::mem::take(&mut self.kept);
-                    let searched = kept.iter().try_for_each(|b| {
+                    let searched = kept.iter().skip(first).try_for_each(|b| {
                         self.search_block(&finder, b.source, b.first, &b.bytes, &mut found)
                     });
                     self.kept = kept;
@@ -786,14 +982,43 @@ impl Search<'_> {
             for q in ids {
                 self.id_from.insert(q, from);
             }
-            for k in sessions {
-                self.session_from.insert(k, from);
+            for (i, wake) in woken {
+                if let Some(p) = self.processes.get_mut(i) {
+                    p.wake = None;
+                    p.cover(wake.max(from), END);
+                }
             }
             found.sort_unstable();
             for at in found {
-                self.grow(at);
+                self.grow(at, false);
+            }
+            for p in &mut self.processes {
+                p.settle();
             }
         }
+    }
+
+    /// Settles the process of the hit at `at` (see `Process::settle`). Returns whether its
+    /// stretch ended there.
+    fn settle_at(&mut self, at: At) -> bool {
+        let Some((key, SessionStep::Disconnect, _)) =
+            self.hits.get(&at).and_then(|h| h.facts.session.as_ref())
+        else {
+            return false;
+        };
+        let Some(p) = self
+            .process_index
+            .get(key)
+            .and_then(|&i| self.processes.get_mut(i))
+        else {
+            return false;
+        };
+        if p.last.is_none_or(|(last, _)| last < at) {
+            p.last = Some((at, SessionStep::Disconnect));
+        }
+        let searched = p.searched();
+        p.settle();
+        searched && !p.searched()
     }
 
     /// Every line for the needles of `finder` before the line `stop`.
@@ -853,6 +1078,15 @@ impl Search<'_> {
             return Err(GiveUp);
         }
         let facts = self.facts(line);
+        if let Some((key, step, _)) = &facts.session {
+            let p = self
+                .process_index
+                .get(key)
+                .and_then(|&i| self.processes.get_mut(i));
+            if let Some(p) = p.filter(|p| p.last.is_none_or(|(last, _)| last < at)) {
+                p.last = Some((at, *step));
+            }
+        }
         self.hits.insert(
             at,
             Hit {
@@ -920,13 +1154,12 @@ impl Search<'_> {
     }
 
     /// Selects the lines the needles name and takes in the needles those lines name, until
-    /// nothing changes. Returns the sessions searched for from a line on whose lines before it
-    /// may belong to the answer.
-    fn close(&mut self) -> Vec<SessionKey> {
+    /// nothing changes. Returns the processes to search for before a line (see
+    /// `wider_sessions`).
+    fn close(&mut self) -> Vec<(usize, At)> {
         loop {
             let mut grew = false;
             let ids = &mut self.ids;
-            let sessions = &mut self.sessions;
             // A line about a message of the answer, or naming the query.
             for hit in self.hits.values_mut() {
                 let f = &hit.facts;
@@ -938,38 +1171,49 @@ impl Search<'_> {
                     grew |= ids.insert(*q);
                 }
                 if let Some((key, _, needle)) = &f.session {
-                    if !sessions.contains_key(key) {
-                        sessions.insert(key.clone(), needle.clone());
+                    if !self.process_index.contains_key(key) {
+                        self.process_index.insert(key.clone(), self.processes.len());
+                        self.processes.push(Process {
+                            needle: needle.clone(),
+                            spans: Vec::new(),
+                            wake: None,
+                            last: None,
+                        });
                         grew = true;
                     }
                 }
             }
             // The sessions those messages came by, once all their lines are known: each one
-            // from its connect to its disconnect. A session holding the query (its client, or
-            // the sender=/recipient= lines of the seed) may hand it to any message it accepted.
-            // A session searched for from a line on: from that line (the lines before it are
-            // searched too where they may belong to the answer, see below).
-            let mut runs: HashMap<&SessionKey, Vec<At>> = HashMap::default();
+            // from its connect to its disconnect, within a stretch where every line of the
+            // process is known (the lines outside are searched for where they may belong to
+            // the answer, see below). A session holding the query (its client, or the
+            // sender=/recipient= lines of the seed) may hand it to any message it accepted.
+            let mut runs: HashMap<(usize, usize), Vec<At>> = HashMap::default();
             let mut done: Vec<Vec<At>> = Vec::new();
             for (at, hit) in &self.hits {
-                if let Some((key, step, _)) = &hit.facts.session {
-                    if self.session_from.get(key).is_some_and(|from| at >= from) {
-                        let run = runs.entry(key).or_default();
-                        if *step == SessionStep::Connect && !run.is_empty() {
-                            // Lines after a disconnect (or before the first connect known)
-                            // are a session of their own.
-                            done.push(std::mem::take(run));
-                        }
-                        run.push(*at);
-                        if *step == SessionStep::Disconnect {
-                            done.push(std::mem::take(run));
-                        }
-                    }
+                let Some((key, step, _)) = &hit.facts.session else {
+                    continue;
+                };
+                let Some(&i) = self.process_index.get(key) else {
+                    continue;
+                };
+                let Some(span) = self.processes.get(i).and_then(|p| p.span_of(*at)) else {
+                    continue;
+                };
+                let run = runs.entry((i, span)).or_default();
+                if *step == SessionStep::Connect && !run.is_empty() {
+                    // Lines after a disconnect (or before the first connect known) are a
+                    // session of their own.
+                    done.push(std::mem::take(run));
+                }
+                run.push(*at);
+                if *step == SessionStep::Disconnect {
+                    done.push(std::mem::take(run));
                 }
             }
             done.extend(runs.into_values());
             for run in done {
-                grew |= take_session(&mut self.hits, ids, &run);
+                grew |= take_session(&mut self.hits, &mut self.ids, &run);
             }
             if !grew {
                 return self.wider_sessions();
@@ -977,41 +1221,63 @@ impl Search<'_> {
         }
     }
 
-    /// The sessions searched for from a line on whose lines before that line can belong to
-    /// the answer: those with a line before it about a message of the answer or naming the
-    /// query, and those whose session open at that line (the lines from it up to the first
-    /// connect or disconnect) holds one. Every other session before the line has none (once
-    /// every queue ID is searched for everywhere), so none of its lines is selected.
-    fn wider_sessions(&self) -> Vec<SessionKey> {
-        let mut wider: HashSet<&SessionKey> = HashSet::default();
-        // Per session: whether the lines of the session open at the line searched from are
-        // all seen.
-        let mut closed: HashMap<&SessionKey, bool> = HashMap::default();
+    /// The processes whose lines outside the stretches they were searched in can belong to
+    /// the answer, each with the end of the last such gap: those with a line there about a
+    /// message of the answer or naming the query, and those whose session open at the start
+    /// of a stretch (the lines from it up to the first connect or disconnect) holds one. Every
+    /// other session in a gap has none (once every queue ID is searched for everywhere), so
+    /// none of its lines is selected.
+    fn wider_sessions(&self) -> Vec<(usize, At)> {
+        let mut wider: Vec<Option<At>> = vec![None; self.processes.len()];
+        // Per process: the stretch whose open session is being read, and whether it is read.
+        let mut open: Vec<(Option<usize>, bool)> = vec![(None, false); self.processes.len()];
         for (at, hit) in &self.hits {
             let Some((key, step, _)) = &hit.facts.session else {
                 continue;
             };
-            let Some(from) = self.session_from.get(key).filter(|f| **f != START) else {
+            let Some(&i) = self.process_index.get(key) else {
                 continue;
             };
-            let named = names(&hit.facts, &self.ids);
-            if at < from {
-                if named {
-                    wider.insert(key);
-                }
+            let (Some(p), Some(need), Some(open)) =
+                (self.processes.get(i), wider.get_mut(i), open.get_mut(i))
+            else {
+                continue;
+            };
+            if p.spans.is_empty() {
                 continue;
             }
-            let closed = closed.entry(key).or_insert(false);
-            if *closed || *step == SessionStep::Connect {
-                *closed = true;
+            let named = names(&hit.facts, &self.ids);
+            let Some(span) = p.span_of(*at) else {
+                if named {
+                    // Before the next stretch.
+                    let to = p
+                        .spans
+                        .iter()
+                        .map(|&(from, _)| from)
+                        .find(|&from| from > *at)
+                        .unwrap_or(END);
+                    *need = (*need).max(Some(to));
+                }
+                continue;
+            };
+            let from = p.spans.get(span).map_or(START, |&(from, _)| from);
+            if open.0 != Some(span) {
+                *open = (Some(span), from == START);
+            }
+            if open.1 || *step == SessionStep::Connect {
+                open.1 = true;
                 continue;
             }
             if named {
-                wider.insert(key);
+                *need = (*need).max(Some(from));
             }
-            *closed = *step == SessionStep::Disconnect;
+            open.1 = *step == SessionStep::Disconnect;
         }
-        wider.into_iter().cloned().collect()
+        wider
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, need)| need.map(|to| (i, to)))
+            .collect()
     }
 
     fn into_selection(self) -> Selection {
