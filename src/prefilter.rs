@@ -40,6 +40,8 @@ use crate::time::{Clock, TimeSettings};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::{BTreeMap, VecDeque};
+use std::ops::Range;
+use std::rc::Rc;
 
 /// What the pipeline is given instead of every line, per source, in line order.
 pub struct Selection {
@@ -140,21 +142,20 @@ impl Limits {
     };
 }
 
-/// Runs of whole lines of `block`, each of `size` bytes at most unless a line is longer.
-fn pieces(block: &[u8], size: usize) -> impl Iterator<Item = &[u8]> {
-    let mut rest = block;
+/// Runs of whole lines of `block` (where they stand in it), each of `size` bytes at most
+/// unless a line is longer.
+fn pieces(block: &[u8], size: usize) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut done = 0;
     std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
+        let rest = block.get(done..).filter(|r| !r.is_empty())?;
         let cut = match rest.get(..size) {
             Some(head) if size < rest.len() => memchr::memrchr(b'\n', head)
                 .or_else(|| memchr::memchr(b'\n', rest))
                 .map_or(rest.len(), |i| i + 1),
             _ => rest.len(),
         };
-        let (piece, after) = rest.split_at(cut);
-        rest = after;
+        let piece = done..done + cut;
+        done += cut;
         Some(piece)
     })
 }
@@ -259,12 +260,20 @@ struct Discovered {
     processes: Vec<Vec<usize>>,
 }
 
-/// Whole lines of a source as the first pass read them, kept to search back in.
+/// Whole lines of a source as the first pass read them, kept to search back in: a run of
+/// the buffer the reader read them into.
 struct Block {
     source: usize,
     /// The number of its first line.
     first: u64,
-    bytes: Vec<u8>,
+    buffer: Rc<Vec<u8>>,
+    range: Range<usize>,
+}
+
+impl Block {
+    fn bytes(&self) -> &[u8] {
+        self.buffer.get(self.range.clone()).unwrap_or_default()
+    }
 }
 
 struct Search<'a> {
@@ -285,7 +294,7 @@ struct Search<'a> {
     /// The last blocks of the first pass: `limits.lookback` bytes and the last one read.
     kept: VecDeque<Block>,
     kept_bytes: usize,
-    /// Buffers of blocks no longer kept, to be filled again.
+    /// Buffers of blocks no longer kept, for the reader to fill again.
     spare: Vec<Vec<u8>>,
     /// Bytes the searches back may still read: twice the input read so far and the bytes kept.
     /// Past it (an answer naming ever more messages), needles taken in are searched for in
@@ -801,10 +810,22 @@ impl Search<'_> {
             let mut stamp: Vec<u8> = Vec::new();
             let mut understood = false;
             let mut month = 0u8;
-            while let Some(read) = reader.next_block().map_err(|_| GiveUp)? {
-                for bytes in pieces(read, self.limits.piece) {
-                    let block = self.keep(index, number + 1, bytes);
-                    let bytes = block.bytes.as_slice();
+            loop {
+                let spare = self.spare.pop().unwrap_or_default();
+                let Some((buffer, read)) = reader.next_block_owned(spare).map_err(|_| GiveUp)?
+                else {
+                    break;
+                };
+                let buffer = Rc::new(buffer);
+                let whole = buffer.get(read.clone()).unwrap_or_default();
+                for piece in pieces(whole, self.limits.piece) {
+                    let block = Block {
+                        source: index,
+                        first: number + 1,
+                        buffer: Rc::clone(&buffer),
+                        range: read.start + piece.start..read.start + piece.end,
+                    };
+                    let bytes = block.bytes();
                     // The next match of each searcher, looked for again only once passed.
                     let mut next_query = self.query.find(bytes, 0);
                     let mut next_discovered = discovered
@@ -899,26 +920,17 @@ impl Search<'_> {
                         let Some(old) = self.kept.pop_front() else {
                             break;
                         };
-                        self.kept_bytes -= old.bytes.len();
-                        self.spare.push(old.bytes);
+                        self.kept_bytes -= old.range.len();
+                        // The last block of its buffer gives it back.
+                        if let Ok(buffer) = Rc::try_unwrap(old.buffer) {
+                            self.spare.push(buffer);
+                        }
                     }
                 }
             }
             self.marks.push(marks);
         }
         Ok(())
-    }
-
-    /// A copy of a block just read, in a buffer of a block no longer kept where there is one.
-    fn keep(&mut self, source: usize, first: u64, bytes: &[u8]) -> Block {
-        let mut kept = self.spare.pop().unwrap_or_default();
-        kept.clear();
-        kept.extend_from_slice(bytes);
-        Block {
-            source,
-            first,
-            bytes: kept,
-        }
     }
 
     /// Searches the blocks kept for the queue IDs taken in that were not searched for yet and
@@ -958,7 +970,7 @@ impl Search<'_> {
                 .iter()
                 .rposition(|b| (b.source, b.first) <= needed)
                 .unwrap_or(0);
-            let bytes: usize = self.kept.iter().skip(first).map(|b| b.bytes.len()).sum();
+            let bytes: usize = self.kept.iter().skip(first).map(|b| b.range.len()).sum();
             let mut found = Vec::new();
             let from = match self.kept.get(first) {
                 Some(oldest) if self.lookback_budget >= bytes => {
@@ -971,7 +983,7 @@ impl Search<'_> {
                     let finder = self.finder_for(&ids, &processes)?;
                     let kept = std::mem::take(&mut self.kept);
                     let searched = kept.iter().skip(first).try_for_each(|b| {
-                        self.search_block(&finder, b.source, b.first, &b.bytes, &mut found)
+                        self.search_block(&finder, b.source, b.first, b.bytes(), &mut found)
                     });
                     self.kept = kept;
                     searched?;
@@ -1028,7 +1040,8 @@ impl Search<'_> {
             let mut reader = source.open().map_err(|_| GiveUp)?;
             let mut before = 0u64;
             while let Some(read) = reader.next_block().map_err(|_| GiveUp)? {
-                for block in pieces(read, self.limits.piece) {
+                for piece in pieces(read, self.limits.piece) {
+                    let block = read.get(piece).unwrap_or_default();
                     if (index, before + 1) >= stop {
                         return Ok(());
                     }
@@ -1422,13 +1435,15 @@ mod tests {
     #[test]
     fn pieces_are_whole_lines() {
         let block = b"aaaa\nbb\ncccccccc\nd\n";
-        let cut: Vec<&[u8]> = pieces(block, 6).collect();
+        let cut: Vec<&[u8]> = pieces(block, 6).map(|r| &block[r]).collect();
         assert_eq!(
             cut,
             [&b"aaaa\n"[..], b"bb\n", b"cccccccc\n", b"d\n"],
             "a line longer than a piece stands alone"
         );
         assert_eq!(pieces(block, usize::MAX).count(), 1);
-        assert_eq!(pieces(b"x\ny", 2).collect::<Vec<_>>(), [&b"x\n"[..], b"y"]);
+        let short = b"x\ny";
+        let cut: Vec<&[u8]> = pieces(short, 2).map(|r| &short[r]).collect();
+        assert_eq!(cut, [&b"x\n"[..], b"y"]);
     }
 }
