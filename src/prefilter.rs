@@ -274,6 +274,20 @@ impl Block {
     fn bytes(&self) -> &[u8] {
         self.buffer.get(self.range.clone()).unwrap_or_default()
     }
+
+    /// Where the line `at` starts in the block if it is one of its lines after the first, else 0.
+    fn offset_of(&self, at: At) -> usize {
+        let Some(before) =
+            at.1.checked_sub(self.first)
+                .filter(|&n| n > 0 && at.0 == self.source)
+        else {
+            return 0;
+        };
+        let bytes = self.bytes();
+        memchr::memchr_iter(b'\n', bytes)
+            .nth(usize::try_from(before - 1).unwrap_or(usize::MAX))
+            .map_or(bytes.len(), |i| i + 1)
+    }
 }
 
 struct Search<'a> {
@@ -960,7 +974,9 @@ impl Search<'_> {
                 return Ok(any);
             }
             any = true;
-            // The blocks from the one holding the first line to search from.
+            // The lines kept from the first one to search from: all of them for a queue ID; for
+            // a process woken between its sessions, from the end of its last stretch (mostly
+            // a few lines back).
             let needed = match ids.is_empty() {
                 true => woken.iter().map(|(_, w)| *w).min().unwrap_or(START),
                 false => START,
@@ -970,20 +986,29 @@ impl Search<'_> {
                 .iter()
                 .rposition(|b| (b.source, b.first) <= needed)
                 .unwrap_or(0);
+            let skipped = self.kept.get(first).map_or(0, |b| b.offset_of(needed));
             let bytes: usize = self.kept.iter().skip(first).map(|b| b.range.len()).sum();
+            let bytes = bytes - skipped;
             let mut found = Vec::new();
             let from = match self.kept.get(first) {
                 Some(oldest) if self.lookback_budget >= bytes => {
                     self.lookback_budget -= bytes;
                     let from = match (oldest.source, oldest.first) {
+                        _ if skipped > 0 => needed,
                         (0, 1) => START,
                         at => at,
                     };
                     let processes: Vec<usize> = woken.iter().map(|(i, _)| *i).collect();
                     let finder = self.finder_for(&ids, &processes)?;
                     let kept = std::mem::take(&mut self.kept);
-                    let searched = kept.iter().skip(first).try_for_each(|b| {
-                        self.search_block(&finder, b.source, b.first, b.bytes(), &mut found)
+                    let searched = kept.iter().skip(first).enumerate().try_for_each(|(n, b)| {
+                        let (line, bytes) = match n {
+                            0 if skipped > 0 => {
+                                (needed.1, b.bytes().get(skipped..).unwrap_or_default())
+                            }
+                            _ => (b.first, b.bytes()),
+                        };
+                        self.search_block(&finder, b.source, line, bytes, &mut found)
                     });
                     self.kept = kept;
                     searched?;
@@ -1387,6 +1412,10 @@ mod tests {
             "examples/syslog-traditional.log",
             "examples/syslog-rfc3339.log",
             "tests/fixtures/report-two-hosts.log",
+            // One smtpd process serving 300 sessions in turn, messages re-injected through a
+            // second one, deferred ones delivered many sessions later: a process searched for
+            // only within the sessions the answer needs, across pieces and look-backs.
+            "tests/fixtures/busy-smtpd.log",
         ];
         let time = TimeSettings::default();
         let small = [

@@ -165,7 +165,8 @@ impl LineReader {
         let rest = self.buf.get(self.start..self.end).unwrap_or_default();
         let size = BUFFER_SIZE.max(rest.len());
         if spare.len() < size {
-            spare.resize(size, 0);
+            // Zeroed by the allocator (fresh pages come zeroed), not byte by byte.
+            spare = vec![0; size];
         }
         if let Some(head) = spare.get_mut(..rest.len()) {
             head.copy_from_slice(rest);
