@@ -275,6 +275,14 @@ impl Block {
         self.buffer.get(self.range.clone()).unwrap_or_default()
     }
 
+    /// Its first line; `START` for the first of the input.
+    fn start(&self) -> At {
+        match (self.source, self.first) {
+            (0, 1) => START,
+            at => at,
+        }
+    }
+
     /// Where the line `at` starts in the block if it is one of its lines after the first, else 0.
     fn offset_of(&self, at: At) -> usize {
         let Some(before) =
@@ -974,55 +982,33 @@ impl Search<'_> {
                 return Ok(any);
             }
             any = true;
-            // The lines kept from the first one to search from: all of them for a queue ID; for
-            // a process woken between its sessions, from the end of its last stretch (mostly
-            // a few lines back).
-            let needed = match ids.is_empty() {
-                true => woken.iter().map(|(_, w)| *w).min().unwrap_or(START),
-                false => START,
-            };
-            let first = self
-                .kept
-                .iter()
-                .rposition(|b| (b.source, b.first) <= needed)
-                .unwrap_or(0);
-            let skipped = self.kept.get(first).map_or(0, |b| b.offset_of(needed));
-            let bytes: usize = self.kept.iter().skip(first).map(|b| b.range.len()).sum();
-            let bytes = bytes - skipped;
             let mut found = Vec::new();
-            let from = match self.kept.get(first) {
-                Some(oldest) if self.lookback_budget >= bytes => {
-                    self.lookback_budget -= bytes;
-                    let from = match (oldest.source, oldest.first) {
-                        _ if skipped > 0 => needed,
-                        (0, 1) => START,
-                        at => at,
-                    };
-                    let processes: Vec<usize> = woken.iter().map(|(i, _)| *i).collect();
-                    let finder = self.finder_for(&ids, &processes)?;
-                    let kept = std::mem::take(&mut self.kept);
-                    let searched = kept.iter().skip(first).enumerate().try_for_each(|(n, b)| {
-                        let (line, bytes) = match n {
-                            0 if skipped > 0 => {
-                                (needed.1, b.bytes().get(skipped..).unwrap_or_default())
-                            }
-                            _ => (b.first, b.bytes()),
-                        };
-                        self.search_block(&finder, b.source, line, bytes, &mut found)
-                    });
-                    self.kept = kept;
-                    searched?;
-                    from
+            if ids.is_empty() {
+                for (i, lower) in woken {
+                    self.wake_process(i, lower, after, &mut found)?;
                 }
-                _ => after,
-            };
-            for q in ids {
-                self.id_from.insert(q, from);
-            }
-            for (i, wake) in woken {
-                if let Some(p) = self.processes.get_mut(i) {
-                    p.wake = None;
-                    p.cover(wake.max(from), END);
+            } else {
+                // A queue ID: every line kept (the processes woken with it alike).
+                let bytes: usize = self.kept.iter().map(|b| b.range.len()).sum();
+                let from = match self.kept.front().map(Block::start) {
+                    Some(from) if self.lookback_budget >= bytes => {
+                        let processes: Vec<usize> = woken.iter().map(|(i, _)| *i).collect();
+                        let finder = self.finder_for(&ids, &processes)?;
+                        for index in 0..self.kept.len() {
+                            self.search_kept(&finder, index, .., &mut found)?;
+                        }
+                        from
+                    }
+                    _ => after,
+                };
+                for q in ids {
+                    self.id_from.insert(q, from);
+                }
+                for (i, wake) in woken {
+                    if let Some(p) = self.processes.get_mut(i) {
+                        p.wake = None;
+                        p.cover(wake.max(from), END);
+                    }
                 }
             }
             found.sort_unstable();
@@ -1033,6 +1019,138 @@ impl Search<'_> {
                 p.settle();
             }
         }
+    }
+
+    /// Searches the lines kept for the woken process `i` (`lower`: the end of its stretch
+    /// before, or the connect that woke it): from its first line naming the answer outside
+    /// its stretches on, and from there back only to where that session began (its connect,
+    /// or the disconnect before it), mostly a few lines. The first pass searches on for it.
+    fn wake_process(
+        &mut self,
+        i: usize,
+        lower: At,
+        after: At,
+        found: &mut Vec<At>,
+    ) -> Result<(), GiveUp> {
+        let target = self
+            .hits
+            .range(lower..)
+            .find(|(at, hit)| {
+                self.process_of(hit) == Some(i)
+                    && names(&hit.facts, &self.ids)
+                    && self
+                        .processes
+                        .get(i)
+                        .is_some_and(|p| p.span_of(**at).is_none())
+            })
+            .map_or(lower, |(at, _)| *at);
+        let mut index = self
+            .kept
+            .iter()
+            .rposition(|b| (b.source, b.first) <= target)
+            .unwrap_or(0);
+        let finder = self.finder_for(&[], &[i])?;
+        // From the target on, if the budget allows.
+        let offset = self.kept.get(index).map_or(0, |b| b.offset_of(target));
+        let bytes: usize = self.kept.iter().skip(index).map(|b| b.range.len()).sum();
+        let mut from = match self.kept.get(index) {
+            Some(_) if offset > 0 => target,
+            Some(block) => block.start(),
+            None => after,
+        };
+        if from == after || self.lookback_budget < bytes - offset {
+            from = after;
+        } else {
+            self.search_kept(&finder, index, offset.., found)?;
+            for later in index + 1..self.kept.len() {
+                self.search_kept(&finder, later, .., found)?;
+            }
+            // Back, a block at a time, to where the session began.
+            loop {
+                if let Some(start) = self.session_start(i, from, target) {
+                    from = start;
+                    break;
+                }
+                if from <= lower {
+                    from = lower;
+                    break;
+                }
+                let Some(block) = self.kept.get(index) else {
+                    break;
+                };
+                let searched = if from > block.start() {
+                    // The lines of this block before `from`.
+                    let before = block.offset_of(from);
+                    self.search_kept(&finder, index, ..before, found)?
+                } else if index > 0 {
+                    index -= 1;
+                    self.search_kept(&finder, index, .., found)?
+                } else {
+                    false
+                };
+                match (searched, self.kept.get(index)) {
+                    (true, Some(block)) => from = block.start(),
+                    _ => break,
+                }
+            }
+        }
+        if let Some(p) = self.processes.get_mut(i) {
+            p.wake = None;
+            p.cover(from, END);
+        }
+        Ok(())
+    }
+
+    /// The process (by index) a hit is a line of.
+    fn process_of(&self, hit: &Hit) -> Option<usize> {
+        let (key, _, _) = hit.facts.session.as_ref()?;
+        self.process_index.get(key).copied()
+    }
+
+    /// Where the session of process `i` holding the line `at` begins, if its lines from
+    /// `from` to `at` (all found) show it: its connect, or the disconnect before it (the
+    /// lines after a disconnect are a session of their own).
+    fn session_start(&self, i: usize, from: At, at: At) -> Option<At> {
+        if from > at {
+            return None;
+        }
+        self.hits
+            .range(from..=at)
+            .rev()
+            .filter(|(_, hit)| self.process_of(hit) == Some(i))
+            .find_map(|(line, hit)| match hit.facts.session.as_ref()?.1 {
+                SessionStep::Connect => Some(*line),
+                SessionStep::Disconnect if *line < at => Some(*line),
+                _ => None,
+            })
+    }
+
+    /// Searches the bytes `part` of the kept block `index` (whole lines) for `finder`, if the
+    /// budget allows. Returns whether it did.
+    fn search_kept(
+        &mut self,
+        finder: &Finder,
+        index: usize,
+        part: impl std::ops::RangeBounds<usize> + std::slice::SliceIndex<[u8], Output = [u8]>,
+        found: &mut Vec<At>,
+    ) -> Result<bool, GiveUp> {
+        let Some(block) = self.kept.get(index) else {
+            return Ok(false);
+        };
+        let (source, first, buffer) = (block.source, block.first, Rc::clone(&block.buffer));
+        let whole = buffer.get(block.range.clone()).unwrap_or_default();
+        let start = match part.start_bound() {
+            std::ops::Bound::Included(&s) => s,
+            _ => 0,
+        };
+        let bytes = whole.get(part).unwrap_or_default();
+        if self.lookback_budget < bytes.len() {
+            return Ok(false);
+        }
+        self.lookback_budget -= bytes.len();
+        let line = first + newlines(whole.get(..start).unwrap_or_default());
+        self.search_block(finder, source, line, bytes, found)?;
+        Ok(true)
     }
 
     /// Settles the process of the hit at `at` (see `Process::settle`). Returns whether its
