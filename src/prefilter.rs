@@ -10,10 +10,14 @@
 //! blocks of bytes finds the lines holding one, and only those lines are parsed. What they name
 //! becomes a needle in turn. The first pass keeps the last few MiB it read and searches back in
 //! them for the needles it takes in late (the lines of a message or a session nearly always
-//! stand close together). Each needle remembers from which line on it has been searched; a
-//! further pass searches the input before that line (in any file) for the queue IDs, and for
-//! a session only where its lines there can belong to the answer. Passes go on until one finds
-//! nothing new: the selection is closed, whatever the distance between lines.
+//! stand close together). A queue ID remembers from which line on it has been searched; a
+//! further pass searches the input before that line (in any file) for it. An smtpd process
+//! serves one session after another, and only those naming the answer matter: it is searched
+//! for in stretches, each ending at a disconnect, and a line of a later session naming the
+//! answer wakes it (searched back for from there to that session's start, mostly a few lines).
+//! A further pass searches the gaps between the stretches only where lines there can belong to
+//! the answer. Passes go on until one finds nothing new: the selection is closed, whatever the
+//! distance between lines.
 //!
 //! The tracker must see the selected lines exactly as it would among all the others. Two things
 //! it keeps from every line are rebuilt by the first pass, which looks at each line's stamp:
@@ -398,12 +402,14 @@ const MAX_PACKED: usize = 64;
 /// automaton beyond.
 enum Finder {
     /// Candidates from `parts`, kept where a needle stands whole around them (ignoring ASCII
-    /// case). For each pattern of `parts`: the needles holding it, with its offset in each.
+    /// case if asked). For each pattern of `parts`: the needles holding it, with its offset in
+    /// each. The pattern a match reports is the needle's index.
     Verified {
         parts: Box<Finder>,
         places: Vec<Vec<(usize, usize)>>,
         needles: Vec<Vec<u8>>,
         max_offset: usize,
+        ignore_case: bool,
     },
     /// Candidates where two bytes of `needle` that are no letters (alike in any case) stand,
     /// found with SIMD as `memmem` finds its candidates, then checked whole (ignoring ASCII
@@ -433,14 +439,22 @@ impl Finder {
                 places,
                 needles,
                 max_offset,
+                ignore_case,
             } => {
                 // Parts stand at different offsets in their needles: the first whole needle
                 // found is the leftmost one only once no candidate further on can start
                 // before it.
-                let mut best: Option<usize> = None;
+                let mut best: Option<(usize, usize)> = None;
                 let mut at = span.start;
-                while let Some((candidate, part)) = parts.find_pattern(haystack, at) {
-                    if best.is_some_and(|b| candidate > b + max_offset) {
+                loop {
+                    // Once a needle is found, only a candidate close enough to start before it
+                    // matters: the search for one does not run on through the haystack.
+                    let end = best.map_or(haystack.len(), |(b, _)| b + max_offset + PART_LEN);
+                    let within = haystack.get(..end).unwrap_or(haystack);
+                    let Some((candidate, part)) = parts.find_pattern(within, at) else {
+                        break;
+                    };
+                    if best.is_some_and(|(b, _)| candidate > b + max_offset) {
                         break;
                     }
                     at = candidate + 1;
@@ -449,16 +463,19 @@ impl Finder {
                             continue;
                         };
                         let whole = needles.get(needle).is_some_and(|n| {
-                            haystack
-                                .get(start..start + n.len())
-                                .is_some_and(|w| w.eq_ignore_ascii_case(n))
+                            haystack.get(start..start + n.len()).is_some_and(
+                                |w| match ignore_case {
+                                    true => w.eq_ignore_ascii_case(n),
+                                    false => w == n.as_slice(),
+                                },
+                            )
                         });
-                        if whole && start >= span.start && best.is_none_or(|b| start < b) {
-                            best = Some(start);
+                        if whole && start >= span.start && best.is_none_or(|(b, _)| start < b) {
+                            best = Some((start, needle));
                         }
                     }
                 }
-                best.map(|b| (b, 0))
+                best
             }
             #[cfg(target_arch = "x86_64")]
             Finder::CaseFreePair { pair, needle } => {
@@ -532,11 +549,11 @@ fn searcher(needles: &[Vec<u8>], ignore_case: bool) -> Option<Finder> {
         .min()
         .unwrap_or(0)
         .min(PART_LEN);
-    if !ignore_case || part_len < 3 {
+    if part_len < 3 || (!ignore_case && needles.len() == 1) {
         return Finder::new(needles.to_vec(), ignore_case);
     }
     #[cfg(target_arch = "x86_64")]
-    if let [needle] = needles {
+    if let ([needle], true) = (needles, ignore_case) {
         // The first and the last byte that is no letter, if they are two.
         let mut case_free =
             (0..needle.len()).filter(|&i| needle.get(i).is_some_and(|b| !b.is_ascii_alphabetic()));
@@ -559,9 +576,18 @@ fn searcher(needles: &[Vec<u8>], ignore_case: bool) -> Option<Finder> {
     let mut variants: Vec<Vec<u8>> = Vec::new();
     let mut places: Vec<Vec<(usize, usize)>> = Vec::new();
     for (index, needle) in needles.iter().enumerate() {
-        let offset = fewest_letters(needle, part_len);
+        // Written one way, a needle is searched for by its end: a process's pid and `]` (its
+        // start, `postfix/`, stands in every line).
+        let offset = match ignore_case {
+            true => fewest_letters(needle, part_len),
+            false => needle.len() - part_len,
+        };
         let part = needle.get(offset..offset + part_len).unwrap_or_default();
-        for variant in case_variants(part) {
+        let variants_of_part = match ignore_case {
+            true => case_variants(part),
+            false => vec![part.to_vec()],
+        };
+        for variant in variants_of_part {
             match variants.iter().position(|v| *v == variant) {
                 Some(i) => places.get_mut(i)?.push((index, offset)),
                 None => {
@@ -580,6 +606,7 @@ fn searcher(needles: &[Vec<u8>], ignore_case: bool) -> Option<Finder> {
             .map(|n| n.len() - part_len)
             .max()
             .unwrap_or(0),
+        ignore_case,
     })
 }
 
