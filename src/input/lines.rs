@@ -12,6 +12,9 @@ pub(crate) const BUFFER_SIZE: usize = 256 * 1024;
 /// bounded; no real log line comes near it (syslog daemons cut lines at 8 KiB or so).
 pub(crate) const MAX_LINE: usize = 64 * 1024 * 1024;
 
+/// A buffer handed over with where its block of whole lines stands in it.
+pub type OwnedBlock = (Vec<u8>, std::ops::Range<usize>);
+
 enum State {
     /// More bytes may come.
     Reading,
@@ -158,7 +161,7 @@ impl LineReader {
     pub fn next_block_owned(
         &mut self,
         mut spare: Vec<u8>,
-    ) -> Result<Option<(Vec<u8>, std::ops::Range<usize>)>, InputError> {
+    ) -> Result<Option<OwnedBlock>, InputError> {
         let Some(range) = self.next_block_range()? else {
             return Ok(None);
         };
