@@ -80,8 +80,9 @@ const MAX_PASSES: usize = 16;
 /// Clock and tick marks kept at most (about one per second of log).
 const MAX_MARKS: usize = 8_000_000;
 /// Queue IDs and processes searched for at most: an answer that names more messages is not
-/// made faster by a prefilter (and each one taken in rebuilds the searcher).
-const MAX_NEEDLES: usize = 512;
+/// made faster by a prefilter (each one taken in rebuilds the searcher, and past the patterns
+/// Teddy holds an automaton reads every byte: slower than parsing everything).
+const MAX_NEEDLES: usize = MAX_PACKED;
 
 /// Why the prefilter gave up.
 #[derive(Debug)]
