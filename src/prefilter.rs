@@ -10,10 +10,14 @@
 //! blocks of bytes finds the lines holding one, and only those lines are parsed. What they name
 //! becomes a needle in turn. The first pass keeps the last few MiB it read and searches back in
 //! them for the needles it takes in late (the lines of a message or a session nearly always
-//! stand close together). Each needle remembers from which line on it has been searched; a
-//! further pass searches the input before that line (in any file) for the queue IDs, and for
-//! a session only where its lines there can belong to the answer. Passes go on until one finds
-//! nothing new: the selection is closed, whatever the distance between lines.
+//! stand close together). A queue ID remembers from which line on it has been searched; a
+//! further pass searches the input before that line (in any file) for it. An smtpd process
+//! serves one session after another, and only those naming the answer matter: it is searched
+//! for in stretches, each ending at a disconnect, and a line of a later session naming the
+//! answer wakes it (searched back for from there to that session's start, mostly a few lines).
+//! A further pass searches the gaps between the stretches only where lines there can belong to
+//! the answer. Passes go on until one finds nothing new: the selection is closed, whatever the
+//! distance between lines.
 //!
 //! The tracker must see the selected lines exactly as it would among all the others. Two things
 //! it keeps from every line are rebuilt by the first pass, which looks at each line's stamp:
@@ -40,6 +44,8 @@ use crate::time::{Clock, TimeSettings};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::{BTreeMap, VecDeque};
+use std::ops::Range;
+use std::rc::Rc;
 
 /// What the pipeline is given instead of every line, per source, in line order.
 pub struct Selection {
@@ -74,8 +80,9 @@ const MAX_PASSES: usize = 16;
 /// Clock and tick marks kept at most (about one per second of log).
 const MAX_MARKS: usize = 8_000_000;
 /// Queue IDs and processes searched for at most: an answer that names more messages is not
-/// made faster by a prefilter (and each one taken in rebuilds the searcher).
-const MAX_NEEDLES: usize = 512;
+/// made faster by a prefilter (each one taken in rebuilds the searcher, and past the patterns
+/// Teddy holds an automaton reads every byte: slower than parsing everything).
+const MAX_NEEDLES: usize = MAX_PACKED;
 
 /// Why the prefilter gave up.
 #[derive(Debug)]
@@ -140,31 +147,160 @@ impl Limits {
     };
 }
 
-/// Runs of whole lines of `block`, each of `size` bytes at most unless a line is longer.
-fn pieces(block: &[u8], size: usize) -> impl Iterator<Item = &[u8]> {
-    let mut rest = block;
+/// Runs of whole lines of `block` (where they stand in it), each of `size` bytes at most
+/// unless a line is longer.
+fn pieces(block: &[u8], size: usize) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut done = 0;
     std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
+        let rest = block.get(done..).filter(|r| !r.is_empty())?;
         let cut = match rest.get(..size) {
             Some(head) if size < rest.len() => memchr::memrchr(b'\n', head)
                 .or_else(|| memchr::memchr(b'\n', rest))
                 .map_or(rest.len(), |i| i + 1),
             _ => rest.len(),
         };
-        let (piece, after) = rest.split_at(cut);
-        rest = after;
+        let piece = done..done + cut;
+        done += cut;
         Some(piece)
     })
 }
 
-/// Whole lines of a source as the first pass read them, kept to search back in.
+/// The line after `at`.
+fn next_line(at: At) -> At {
+    (at.0, at.1.saturating_add(1))
+}
+
+/// An smtpd process taken in: its sessions the answer needs are searched for, not its others.
+struct Process {
+    /// `tag[pid]` as it stands in its lines.
+    needle: Vec<u8>,
+    /// Where every line of the process is a hit: sorted stretches `[from, to)`, apart. One
+    /// ends at `END` while the first pass searches on for the process; it ends after a
+    /// disconnect, where the next session of the process begins: a busy process serves many
+    /// sessions, and only those with a line naming the answer matter (such a line wakes it).
+    spans: Vec<(At, At)>,
+    /// Taken in or woken since the last look back: to be searched for in the lines kept from
+    /// this line on.
+    wake: Option<At>,
+    /// The latest line of the process found, and its step.
+    last: Option<(At, SessionStep)>,
+}
+
+impl Process {
+    /// The stretch holding `at`.
+    fn span_of(&self, at: At) -> Option<usize> {
+        let after = self.spans.partition_point(|&(from, _)| from <= at);
+        let i = after.checked_sub(1)?;
+        self.spans.get(i).filter(|&&(_, to)| at < to).map(|_| i)
+    }
+
+    /// Whether the first pass looks for its lines still (or will, from `wake` on).
+    fn searched(&self) -> bool {
+        self.wake.is_some() || self.spans.last().is_some_and(|&(_, to)| to == END)
+    }
+
+    /// Every line of the process in `[from, to)` is a hit now.
+    fn cover(&mut self, from: At, to: At) {
+        if from >= to {
+            return;
+        }
+        self.spans.push((from, to));
+        self.spans.sort_unstable();
+        let mut merged: Vec<(At, At)> = Vec::with_capacity(self.spans.len());
+        for &(a, b) in &self.spans {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        self.spans = merged;
+    }
+
+    /// Where a line at `at` (its step `step`) needs the process searched from: its own line
+    /// for a connect, else the end of the stretch before it, where the session it is in may
+    /// have begun.
+    fn wake_from(&self, at: At, step: SessionStep) -> At {
+        if step == SessionStep::Connect {
+            return at;
+        }
+        self.spans
+            .iter()
+            .map(|&(_, to)| to)
+            .filter(|&to| to <= at)
+            .max()
+            .unwrap_or(START)
+    }
+
+    /// The first pass has found every line of the process up to its latest, a disconnect:
+    /// its stretch ends there until a later line wakes it.
+    fn settle(&mut self) {
+        if self.wake.is_some() {
+            return;
+        }
+        if let (Some((at, SessionStep::Disconnect)), Some(span)) =
+            (self.last, self.spans.last_mut())
+        {
+            if span.1 == END && span.0 <= at {
+                span.1 = next_line(at);
+            }
+        }
+    }
+}
+
+/// What a line taken in changed.
+#[derive(Debug, Default)]
+struct Growth {
+    /// A queue ID or a process is searched for that was not.
+    needles: bool,
+    /// A process is searched for again.
+    woken: bool,
+}
+
+/// The first pass's searcher for what it took in: the queue IDs, then the processes.
+struct Discovered {
+    finder: Finder,
+    /// Patterns of queue IDs (the first ones).
+    ids: usize,
+    /// For each pattern after them: the processes with that needle.
+    processes: Vec<Vec<usize>>,
+}
+
+/// Whole lines of a source as the first pass read them, kept to search back in: a run of
+/// the buffer the reader read them into.
 struct Block {
     source: usize,
     /// The number of its first line.
     first: u64,
-    bytes: Vec<u8>,
+    buffer: Rc<Vec<u8>>,
+    range: Range<usize>,
+}
+
+impl Block {
+    fn bytes(&self) -> &[u8] {
+        self.buffer.get(self.range.clone()).unwrap_or_default()
+    }
+
+    /// Its first line; `START` for the first of the input.
+    fn start(&self) -> At {
+        match (self.source, self.first) {
+            (0, 1) => START,
+            at => at,
+        }
+    }
+
+    /// Where the line `at` starts in the block if it is one of its lines after the first, else 0.
+    fn offset_of(&self, at: At) -> usize {
+        let Some(before) =
+            at.1.checked_sub(self.first)
+                .filter(|&n| n > 0 && at.0 == self.source)
+        else {
+            return 0;
+        };
+        let bytes = self.bytes();
+        memchr::memchr_iter(b'\n', bytes)
+            .nth(usize::try_from(before - 1).unwrap_or(usize::MAX))
+            .map_or(bytes.len(), |i| i + 1)
+    }
 }
 
 struct Search<'a> {
@@ -177,14 +313,15 @@ struct Search<'a> {
     hit_bytes: usize,
     marks: Vec<Vec<Mark>>,
     ids: HashSet<QueueId>,
-    sessions: HashMap<SessionKey, Vec<u8>>,
-    /// For each needle searched for: the line from which on every line has been.
+    /// For each queue ID searched for: the line from which on every line has been.
     id_from: HashMap<QueueId, At>,
-    session_from: HashMap<SessionKey, At>,
+    /// The smtpd processes of the answer's sessions, and where each one is searched for.
+    processes: Vec<Process>,
+    process_index: HashMap<SessionKey, usize>,
     /// The last blocks of the first pass: `limits.lookback` bytes and the last one read.
     kept: VecDeque<Block>,
     kept_bytes: usize,
-    /// Buffers of blocks no longer kept, to be filled again.
+    /// Buffers of blocks no longer kept, for the reader to fill again.
     spare: Vec<Vec<u8>>,
     /// Bytes the searches back may still read: twice the input read so far and the bytes kept.
     /// Past it (an answer naming ever more messages), needles taken in are searched for in
@@ -227,9 +364,9 @@ fn select_within(
         hit_bytes: 0,
         marks: Vec::new(),
         ids: HashSet::default(),
-        sessions: HashMap::default(),
         id_from: HashMap::default(),
-        session_from: HashMap::default(),
+        processes: Vec::new(),
+        process_index: HashMap::default(),
         kept: VecDeque::new(),
         kept_bytes: 0,
         spare: Vec::new(),
@@ -266,12 +403,14 @@ const MAX_PACKED: usize = 64;
 /// automaton beyond.
 enum Finder {
     /// Candidates from `parts`, kept where a needle stands whole around them (ignoring ASCII
-    /// case). For each pattern of `parts`: the needles holding it, with its offset in each.
+    /// case if asked). For each pattern of `parts`: the needles holding it, with its offset in
+    /// each. The pattern a match reports is the needle's index.
     Verified {
         parts: Box<Finder>,
         places: Vec<Vec<(usize, usize)>>,
         needles: Vec<Vec<u8>>,
         max_offset: usize,
+        ignore_case: bool,
     },
     /// Candidates where two bytes of `needle` that are no letters (alike in any case) stand,
     /// found with SIMD as `memmem` finds its candidates, then checked whole (ignoring ASCII
@@ -301,14 +440,22 @@ impl Finder {
                 places,
                 needles,
                 max_offset,
+                ignore_case,
             } => {
                 // Parts stand at different offsets in their needles: the first whole needle
                 // found is the leftmost one only once no candidate further on can start
                 // before it.
-                let mut best: Option<usize> = None;
+                let mut best: Option<(usize, usize)> = None;
                 let mut at = span.start;
-                while let Some((candidate, part)) = parts.find_pattern(haystack, at) {
-                    if best.is_some_and(|b| candidate > b + max_offset) {
+                loop {
+                    // Once a needle is found, only a candidate close enough to start before it
+                    // matters: the search for one does not run on through the haystack.
+                    let end = best.map_or(haystack.len(), |(b, _)| b + max_offset + PART_LEN);
+                    let within = haystack.get(..end).unwrap_or(haystack);
+                    let Some((candidate, part)) = parts.find_pattern(within, at) else {
+                        break;
+                    };
+                    if best.is_some_and(|(b, _)| candidate > b + max_offset) {
                         break;
                     }
                     at = candidate + 1;
@@ -317,16 +464,19 @@ impl Finder {
                             continue;
                         };
                         let whole = needles.get(needle).is_some_and(|n| {
-                            haystack
-                                .get(start..start + n.len())
-                                .is_some_and(|w| w.eq_ignore_ascii_case(n))
+                            haystack.get(start..start + n.len()).is_some_and(
+                                |w| match ignore_case {
+                                    true => w.eq_ignore_ascii_case(n),
+                                    false => w == n.as_slice(),
+                                },
+                            )
                         });
-                        if whole && start >= span.start && best.is_none_or(|b| start < b) {
-                            best = Some(start);
+                        if whole && start >= span.start && best.is_none_or(|(b, _)| start < b) {
+                            best = Some((start, needle));
                         }
                     }
                 }
-                best.map(|b| (b, 0))
+                best
             }
             #[cfg(target_arch = "x86_64")]
             Finder::CaseFreePair { pair, needle } => {
@@ -400,11 +550,11 @@ fn searcher(needles: &[Vec<u8>], ignore_case: bool) -> Option<Finder> {
         .min()
         .unwrap_or(0)
         .min(PART_LEN);
-    if !ignore_case || part_len < 3 {
+    if part_len < 3 || (!ignore_case && needles.len() == 1) {
         return Finder::new(needles.to_vec(), ignore_case);
     }
     #[cfg(target_arch = "x86_64")]
-    if let [needle] = needles {
+    if let ([needle], true) = (needles, ignore_case) {
         // The first and the last byte that is no letter, if they are two.
         let mut case_free =
             (0..needle.len()).filter(|&i| needle.get(i).is_some_and(|b| !b.is_ascii_alphabetic()));
@@ -427,9 +577,18 @@ fn searcher(needles: &[Vec<u8>], ignore_case: bool) -> Option<Finder> {
     let mut variants: Vec<Vec<u8>> = Vec::new();
     let mut places: Vec<Vec<(usize, usize)>> = Vec::new();
     for (index, needle) in needles.iter().enumerate() {
-        let offset = fewest_letters(needle, part_len);
+        // Written one way, a needle is searched for by its end: a process's pid and `]` (its
+        // start, `postfix/`, stands in every line).
+        let offset = match ignore_case {
+            true => fewest_letters(needle, part_len),
+            false => needle.len() - part_len,
+        };
         let part = needle.get(offset..offset + part_len).unwrap_or_default();
-        for variant in case_variants(part) {
+        let variants_of_part = match ignore_case {
+            true => case_variants(part),
+            false => vec![part.to_vec()],
+        };
+        for variant in variants_of_part {
             match variants.iter().position(|v| *v == variant) {
                 Some(i) => places.get_mut(i)?.push((index, offset)),
                 None => {
@@ -448,6 +607,7 @@ fn searcher(needles: &[Vec<u8>], ignore_case: bool) -> Option<Finder> {
             .map(|n| n.len() - part_len)
             .max()
             .unwrap_or(0),
+        ignore_case,
     })
 }
 
@@ -517,104 +677,178 @@ impl Search<'_> {
         Err(GiveUp)
     }
 
-    /// Searches the input before where each needle was searched from: all of it for those
-    /// never searched for; of the sessions searched for from a line on, only those in `wider`.
-    /// Returns whether there were any.
-    fn search_rest(&mut self, wider: &[SessionKey]) -> Result<bool, GiveUp> {
+    /// Searches the input before where each needle was searched from: all of it for the queue
+    /// IDs and processes never searched for; for the others, before the end of the last
+    /// stretch `wider` names for them. Returns whether there were any.
+    fn search_rest(&mut self, wider: &[(usize, At)]) -> Result<bool, GiveUp> {
         let ids: Vec<(QueueId, At)> = self
             .ids
             .iter()
             .map(|q| (*q, self.id_from.get(q).copied().unwrap_or(END)))
             .filter(|(_, from)| *from != START)
             .collect();
-        let sessions: Vec<(SessionKey, At)> = self
-            .sessions
-            .keys()
-            .filter_map(|k| match self.session_from.get(k) {
-                None => Some((k.clone(), END)),
-                Some(from) if *from != START && wider.contains(k) => Some((k.clone(), *from)),
-                Some(_) => None,
-            })
+        let mut processes: Vec<(usize, At)> = self
+            .processes
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.spans.is_empty())
+            .map(|(i, _)| (i, END))
             .collect();
-        if ids.is_empty() && sessions.is_empty() {
+        processes.extend(wider);
+        if ids.is_empty() && processes.is_empty() {
             return Ok(false);
         }
         let stop = ids
             .iter()
-            .map(|(_, from)| *from)
-            .chain(sessions.iter().map(|(_, from)| *from))
+            .map(|(_, before)| *before)
+            .chain(processes.iter().map(|(_, before)| *before))
             .max()
             .unwrap_or(END);
         let id_needles: Vec<QueueId> = ids.iter().map(|(q, _)| *q).collect();
-        let keys: Vec<SessionKey> = sessions.into_iter().map(|(k, _)| k).collect();
-        let finder = self.finder_for(&id_needles, &keys)?;
+        let process_needles: Vec<usize> = processes.iter().map(|(i, _)| *i).collect();
+        let finder = self.finder_for(&id_needles, &process_needles)?;
         self.pass(&finder, stop)?;
         for q in id_needles {
             self.id_from.insert(q, START);
         }
-        for k in keys {
-            self.session_from.insert(k, START);
+        for i in process_needles {
+            if let Some(p) = self.processes.get_mut(i) {
+                p.cover(START, stop);
+            }
         }
         Ok(true)
     }
 
-    /// A searcher for these queue IDs and processes.
-    fn finder_for(&self, ids: &[QueueId], sessions: &[SessionKey]) -> Result<Finder, GiveUp> {
-        if self.ids.len() + self.sessions.len() > MAX_NEEDLES {
+    /// A searcher for these queue IDs and processes (by index), in this order: a match tells
+    /// which one it is (the finder is case-sensitive).
+    fn finder_for(&self, ids: &[QueueId], processes: &[usize]) -> Result<Finder, GiveUp> {
+        if self.ids.len() + self.processes.len() > MAX_NEEDLES {
             return Err(GiveUp);
         }
         let mut needles: Vec<Vec<u8>> = ids.iter().map(|q| q.as_bytes().to_vec()).collect();
         needles.extend(
-            sessions
+            processes
                 .iter()
-                .filter_map(|k| self.sessions.get(k).cloned()),
+                .filter_map(|&i| self.processes.get(i))
+                .map(|p| p.needle.clone()),
         );
         searcher(&needles, false).ok_or(GiveUp)
     }
 
     /// A searcher for every queue ID and process taken in so far (but the queue IDs holding
     /// the query, which the query finds); `None` for none.
-    fn discovered(&self) -> Result<Option<Finder>, GiveUp> {
+    fn discovered(&self) -> Result<Option<Discovered>, GiveUp> {
         let ids: Vec<QueueId> = self
             .ids
             .iter()
             .filter(|q| !self.query.is_match(q.as_bytes()))
             .copied()
             .collect();
-        let sessions: Vec<SessionKey> = self.sessions.keys().cloned().collect();
-        if ids.is_empty() && sessions.is_empty() {
+        // Processes with the same needle (on other hosts) are one pattern.
+        let mut patterns: Vec<usize> = Vec::new();
+        let mut processes: Vec<Vec<usize>> = Vec::new();
+        let mut by_needle: HashMap<&[u8], usize> = HashMap::default();
+        for (i, p) in self.processes.iter().enumerate() {
+            match by_needle.get(p.needle.as_slice()) {
+                Some(&pattern) => {
+                    if let Some(same) = processes.get_mut(pattern) {
+                        same.push(i);
+                    }
+                }
+                None => {
+                    by_needle.insert(&p.needle, processes.len());
+                    patterns.push(i);
+                    processes.push(vec![i]);
+                }
+            }
+        }
+        if ids.is_empty() && patterns.is_empty() {
             return Ok(None);
         }
-        self.finder_for(&ids, &sessions).map(Some)
+        Ok(Some(Discovered {
+            finder: self.finder_for(&ids, &patterns)?,
+            ids: ids.len(),
+            processes,
+        }))
+    }
+
+    /// The start of the next match of `d` at or after `from` in `bytes`, passing over the
+    /// processes the first pass does not search for now (between their sessions).
+    fn next_discovered(&self, d: &Discovered, bytes: &[u8], from: usize) -> Option<usize> {
+        let mut at = from;
+        loop {
+            let (found, pattern) = d.finder.find_pattern(bytes, at)?;
+            let asleep = pattern.checked_sub(d.ids).is_some_and(|p| {
+                d.processes.get(p).is_some_and(|same| {
+                    same.iter()
+                        .all(|&i| self.processes.get(i).is_some_and(|p| !p.searched()))
+                })
+            });
+            if !asleep {
+                return Some(found);
+            }
+            at = found + 1;
+        }
     }
 
     /// Takes in what the line at `at` names if it names the query or a message taken in
-    /// already. Returns whether a needle was added.
-    fn grow(&mut self, at: At) -> bool {
+    /// already: its queue IDs and its process; wakes the process if the line stands outside
+    /// the stretches it is searched in. `current`: the line is the first pass's own, which
+    /// searches on from it. Returns what changed.
+    fn grow(&mut self, at: At, current: bool) -> Growth {
+        let mut growth = Growth::default();
         let Some(hit) = self.hits.get(&at) else {
-            return false;
+            return growth;
         };
         let f = &hit.facts;
         if !names(f, &self.ids) {
-            return false;
+            return growth;
         }
-        let mut grew = false;
         for q in f.own.iter().chain(&f.linked) {
-            grew |= self.ids.insert(*q);
+            growth.needles |= self.ids.insert(*q);
         }
-        if let Some((key, _, needle)) = &f.session {
-            if !self.sessions.contains_key(key) {
-                self.sessions.insert(key.clone(), needle.clone());
-                grew = true;
+        let Some((key, step, needle)) = &f.session else {
+            return growth;
+        };
+        let i = match self.process_index.get(key) {
+            Some(&i) => i,
+            None => {
+                let i = self.processes.len();
+                self.processes.push(Process {
+                    needle: needle.clone(),
+                    spans: Vec::new(),
+                    wake: None,
+                    last: None,
+                });
+                self.process_index.insert(key.clone(), i);
+                growth.needles = true;
+                i
             }
+        };
+        let Some(p) = self.processes.get_mut(i) else {
+            return growth;
+        };
+        if p.last.is_none_or(|(last, _)| last < at) {
+            p.last = Some((at, *step));
         }
-        grew
+        if p.span_of(at).is_some() || p.wake.is_some_and(|w| w <= at) {
+            return growth;
+        }
+        growth.woken = true;
+        if current && *step == SessionStep::Connect && p.wake.is_none() {
+            // Its session begins here: the first pass searches on for it from this line.
+            p.cover(at, END);
+        } else {
+            let from = p.wake_from(at, *step);
+            p.wake = Some(p.wake.map_or(from, |w| w.min(from)));
+        }
+        growth
     }
 
     /// Every line for the query, and for what the lines found name from there on (and, in
     /// the blocks kept, before), with the clock and the log time kept up line by line.
     fn first_pass(&mut self) -> Result<(), GiveUp> {
-        let mut discovered: Option<Finder> = None;
+        let mut discovered: Option<Discovered> = None;
         let now = jiff::Timestamp::now();
         let mut log_time = i64::MIN;
         for (index, source) in self.sources.iter().enumerate() {
@@ -626,13 +860,27 @@ impl Search<'_> {
             let mut stamp: Vec<u8> = Vec::new();
             let mut understood = false;
             let mut month = 0u8;
-            while let Some(read) = reader.next_block().map_err(|_| GiveUp)? {
-                for bytes in pieces(read, self.limits.piece) {
-                    let block = self.keep(index, number + 1, bytes);
-                    let bytes = block.bytes.as_slice();
+            loop {
+                let spare = self.spare.pop().unwrap_or_default();
+                let Some((buffer, read)) = reader.next_block_owned(spare).map_err(|_| GiveUp)?
+                else {
+                    break;
+                };
+                let buffer = Rc::new(buffer);
+                let whole = buffer.get(read.clone()).unwrap_or_default();
+                for piece in pieces(whole, self.limits.piece) {
+                    let block = Block {
+                        source: index,
+                        first: number + 1,
+                        buffer: Rc::clone(&buffer),
+                        range: read.start + piece.start..read.start + piece.end,
+                    };
+                    let bytes = block.bytes();
                     // The next match of each searcher, looked for again only once passed.
                     let mut next_query = self.query.find(bytes, 0);
-                    let mut next_discovered = discovered.as_ref().and_then(|d| d.find(bytes, 0));
+                    let mut next_discovered = discovered
+                        .as_ref()
+                        .and_then(|d| self.next_discovered(d, bytes, 0));
                     let mut at = 0;
                     while at < bytes.len() {
                         let end = memchr::memchr(b'\n', bytes.get(at..).unwrap_or_default())
@@ -691,13 +939,20 @@ impl Search<'_> {
                             if next_query.is_some_and(|h| h <= end) {
                                 next_query = self.query.find(bytes, end);
                             }
-                            let grew = self.grow((index, number));
-                            if grew {
+                            let growth = self.grow((index, number), true);
+                            if growth.needles {
                                 discovered = self.discovered()?;
                             }
-                            if grew || next_discovered.is_some_and(|h| h <= end) {
-                                next_discovered =
-                                    discovered.as_ref().and_then(|d| d.find(bytes, end));
+                            // A process whose session ended here is passed over from now on.
+                            let settled = self.settle_at((index, number));
+                            if growth.needles
+                                || growth.woken
+                                || settled
+                                || next_discovered.is_some_and(|h| h <= end)
+                            {
+                                next_discovered = discovered
+                                    .as_ref()
+                                    .and_then(|d| self.next_discovered(d, bytes, end));
                             }
                         }
                         at = end + 1;
@@ -715,8 +970,11 @@ impl Search<'_> {
                         let Some(old) = self.kept.pop_front() else {
                             break;
                         };
-                        self.kept_bytes -= old.bytes.len();
-                        self.spare.push(old.bytes);
+                        self.kept_bytes -= old.range.len();
+                        // The last block of its buffer gives it back.
+                        if let Ok(buffer) = Rc::try_unwrap(old.buffer) {
+                            self.spare.push(buffer);
+                        }
                     }
                 }
             }
@@ -725,22 +983,10 @@ impl Search<'_> {
         Ok(())
     }
 
-    /// A copy of a block just read, in a buffer of a block no longer kept where there is one.
-    fn keep(&mut self, source: usize, first: u64, bytes: &[u8]) -> Block {
-        let mut kept = self.spare.pop().unwrap_or_default();
-        kept.clear();
-        kept.extend_from_slice(bytes);
-        Block {
-            source,
-            first,
-            bytes: kept,
-        }
-    }
-
-    /// Searches the blocks kept for the needles taken in that were not searched for yet, and
-    /// in turn for what the lines found name; notes from where on each one is searched
-    /// (`after`, the line after the last block, if the budget is spent). Returns whether
-    /// there were any.
+    /// Searches the blocks kept for the queue IDs taken in that were not searched for yet and
+    /// the processes taken in or woken (from where each one must be), and in turn for what
+    /// the lines found name; notes from where on each one is searched (`after`, the line after
+    /// the last block, if the budget is spent). Returns whether there were any.
     fn look_back(&mut self, after: At) -> Result<bool, GiveUp> {
         let mut any = false;
         loop {
@@ -749,51 +995,213 @@ impl Search<'_> {
                 .iter()
                 .filter(|q| !self.id_from.contains_key(*q))
                 .partition(|q| self.query.is_match(q.as_bytes()));
-            let sessions: Vec<SessionKey> = self
-                .sessions
-                .keys()
-                .filter(|k| !self.session_from.contains_key(*k))
-                .cloned()
+            let woken: Vec<(usize, At)> = self
+                .processes
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| p.wake.map(|w| (i, w)))
                 .collect();
             // A queue ID holding the query: every line with it is found by the query.
             any |= !covered.is_empty();
             for q in covered {
                 self.id_from.insert(q, START);
             }
-            if ids.is_empty() && sessions.is_empty() {
+            if ids.is_empty() && woken.is_empty() {
                 return Ok(any);
             }
             any = true;
             let mut found = Vec::new();
-            let from = match self.kept.front() {
-                Some(oldest) if self.lookback_budget >= self.kept_bytes => {
-                    self.lookback_budget -= self.kept_bytes;
-                    let from = match (oldest.source, oldest.first) {
-                        (0, 1) => START,
-                        at => at,
-                    };
-                    let finder = self.finder_for(&ids, &sessions)?;
-                    let kept = std::mem::take(&mut self.kept);
-                    let searched = kept.iter().try_for_each(|b| {
-                        self.search_block(&finder, b.source, b.first, &b.bytes, &mut found)
-                    });
-                    self.kept = kept;
-                    searched?;
-                    from
+            if ids.is_empty() {
+                for (i, lower) in woken {
+                    self.wake_process(i, lower, after, &mut found)?;
                 }
-                _ => after,
-            };
-            for q in ids {
-                self.id_from.insert(q, from);
-            }
-            for k in sessions {
-                self.session_from.insert(k, from);
+            } else {
+                // A queue ID: every line kept (the processes woken with it alike).
+                let bytes: usize = self.kept.iter().map(|b| b.range.len()).sum();
+                let from = match self.kept.front().map(Block::start) {
+                    Some(from) if self.lookback_budget >= bytes => {
+                        let processes: Vec<usize> = woken.iter().map(|(i, _)| *i).collect();
+                        let finder = self.finder_for(&ids, &processes)?;
+                        for index in 0..self.kept.len() {
+                            self.search_kept(&finder, index, .., &mut found)?;
+                        }
+                        from
+                    }
+                    _ => after,
+                };
+                for q in ids {
+                    self.id_from.insert(q, from);
+                }
+                for (i, wake) in woken {
+                    if let Some(p) = self.processes.get_mut(i) {
+                        p.wake = None;
+                        p.cover(wake.max(from), END);
+                    }
+                }
             }
             found.sort_unstable();
             for at in found {
-                self.grow(at);
+                self.grow(at, false);
+            }
+            for p in &mut self.processes {
+                p.settle();
             }
         }
+    }
+
+    /// Searches the lines kept for the woken process `i` (`lower`: the end of its stretch
+    /// before, or the connect that woke it): from its first line naming the answer outside
+    /// its stretches on, and from there back only to where that session began (its connect,
+    /// or the disconnect before it), mostly a few lines. The first pass searches on for it.
+    fn wake_process(
+        &mut self,
+        i: usize,
+        lower: At,
+        after: At,
+        found: &mut Vec<At>,
+    ) -> Result<(), GiveUp> {
+        let target = self
+            .hits
+            .range(lower..)
+            .find(|(at, hit)| {
+                self.process_of(hit) == Some(i)
+                    && names(&hit.facts, &self.ids)
+                    && self
+                        .processes
+                        .get(i)
+                        .is_some_and(|p| p.span_of(**at).is_none())
+            })
+            .map_or(lower, |(at, _)| *at);
+        let mut index = self
+            .kept
+            .iter()
+            .rposition(|b| (b.source, b.first) <= target)
+            .unwrap_or(0);
+        let finder = self.finder_for(&[], &[i])?;
+        // From the target on, if the budget allows.
+        let offset = self.kept.get(index).map_or(0, |b| b.offset_of(target));
+        let bytes: usize = self.kept.iter().skip(index).map(|b| b.range.len()).sum();
+        let mut from = match self.kept.get(index) {
+            Some(_) if offset > 0 => target,
+            Some(block) => block.start(),
+            None => after,
+        };
+        if from == after || self.lookback_budget < bytes - offset {
+            from = after;
+        } else {
+            self.search_kept(&finder, index, offset.., found)?;
+            for later in index + 1..self.kept.len() {
+                self.search_kept(&finder, later, .., found)?;
+            }
+            // Back, a block at a time, to where the session began.
+            loop {
+                if let Some(start) = self.session_start(i, from, target) {
+                    from = start;
+                    break;
+                }
+                if from <= lower {
+                    from = lower;
+                    break;
+                }
+                let Some(block) = self.kept.get(index) else {
+                    break;
+                };
+                let searched = if from > block.start() {
+                    // The lines of this block before `from`.
+                    let before = block.offset_of(from);
+                    self.search_kept(&finder, index, ..before, found)?
+                } else if index > 0 {
+                    index -= 1;
+                    self.search_kept(&finder, index, .., found)?
+                } else {
+                    false
+                };
+                match (searched, self.kept.get(index)) {
+                    (true, Some(block)) => from = block.start(),
+                    _ => break,
+                }
+            }
+        }
+        if let Some(p) = self.processes.get_mut(i) {
+            p.wake = None;
+            p.cover(from, END);
+        }
+        Ok(())
+    }
+
+    /// The process (by index) a hit is a line of.
+    fn process_of(&self, hit: &Hit) -> Option<usize> {
+        let (key, _, _) = hit.facts.session.as_ref()?;
+        self.process_index.get(key).copied()
+    }
+
+    /// Where the session of process `i` holding the line `at` begins, if its lines from
+    /// `from` to `at` (all found) show it: its connect, or the disconnect before it (the
+    /// lines after a disconnect are a session of their own).
+    fn session_start(&self, i: usize, from: At, at: At) -> Option<At> {
+        if from > at {
+            return None;
+        }
+        self.hits
+            .range(from..=at)
+            .rev()
+            .filter(|(_, hit)| self.process_of(hit) == Some(i))
+            .find_map(|(line, hit)| match hit.facts.session.as_ref()?.1 {
+                SessionStep::Connect => Some(*line),
+                SessionStep::Disconnect if *line < at => Some(*line),
+                _ => None,
+            })
+    }
+
+    /// Searches the bytes `part` of the kept block `index` (whole lines) for `finder`, if the
+    /// budget allows. Returns whether it did.
+    fn search_kept(
+        &mut self,
+        finder: &Finder,
+        index: usize,
+        part: impl std::ops::RangeBounds<usize> + std::slice::SliceIndex<[u8], Output = [u8]>,
+        found: &mut Vec<At>,
+    ) -> Result<bool, GiveUp> {
+        let Some(block) = self.kept.get(index) else {
+            return Ok(false);
+        };
+        let (source, first, buffer) = (block.source, block.first, Rc::clone(&block.buffer));
+        let whole = buffer.get(block.range.clone()).unwrap_or_default();
+        let start = match part.start_bound() {
+            std::ops::Bound::Included(&s) => s,
+            _ => 0,
+        };
+        let bytes = whole.get(part).unwrap_or_default();
+        if self.lookback_budget < bytes.len() {
+            return Ok(false);
+        }
+        self.lookback_budget -= bytes.len();
+        let line = first + newlines(whole.get(..start).unwrap_or_default());
+        self.search_block(finder, source, line, bytes, found)?;
+        Ok(true)
+    }
+
+    /// Settles the process of the hit at `at` (see `Process::settle`). Returns whether its
+    /// stretch ended there.
+    fn settle_at(&mut self, at: At) -> bool {
+        let Some((key, SessionStep::Disconnect, _)) =
+            self.hits.get(&at).and_then(|h| h.facts.session.as_ref())
+        else {
+            return false;
+        };
+        let Some(p) = self
+            .process_index
+            .get(key)
+            .and_then(|&i| self.processes.get_mut(i))
+        else {
+            return false;
+        };
+        if p.last.is_none_or(|(last, _)| last < at) {
+            p.last = Some((at, SessionStep::Disconnect));
+        }
+        let searched = p.searched();
+        p.settle();
+        searched && !p.searched()
     }
 
     /// Every line for the needles of `finder` before the line `stop`.
@@ -803,7 +1211,8 @@ impl Search<'_> {
             let mut reader = source.open().map_err(|_| GiveUp)?;
             let mut before = 0u64;
             while let Some(read) = reader.next_block().map_err(|_| GiveUp)? {
-                for block in pieces(read, self.limits.piece) {
+                for piece in pieces(read, self.limits.piece) {
+                    let block = read.get(piece).unwrap_or_default();
                     if (index, before + 1) >= stop {
                         return Ok(());
                     }
@@ -853,6 +1262,15 @@ impl Search<'_> {
             return Err(GiveUp);
         }
         let facts = self.facts(line);
+        if let Some((key, step, _)) = &facts.session {
+            let p = self
+                .process_index
+                .get(key)
+                .and_then(|&i| self.processes.get_mut(i));
+            if let Some(p) = p.filter(|p| p.last.is_none_or(|(last, _)| last < at)) {
+                p.last = Some((at, *step));
+            }
+        }
         self.hits.insert(
             at,
             Hit {
@@ -920,13 +1338,12 @@ impl Search<'_> {
     }
 
     /// Selects the lines the needles name and takes in the needles those lines name, until
-    /// nothing changes. Returns the sessions searched for from a line on whose lines before it
-    /// may belong to the answer.
-    fn close(&mut self) -> Vec<SessionKey> {
+    /// nothing changes. Returns the processes to search for before a line (see
+    /// `wider_sessions`).
+    fn close(&mut self) -> Vec<(usize, At)> {
         loop {
             let mut grew = false;
             let ids = &mut self.ids;
-            let sessions = &mut self.sessions;
             // A line about a message of the answer, or naming the query.
             for hit in self.hits.values_mut() {
                 let f = &hit.facts;
@@ -938,38 +1355,49 @@ impl Search<'_> {
                     grew |= ids.insert(*q);
                 }
                 if let Some((key, _, needle)) = &f.session {
-                    if !sessions.contains_key(key) {
-                        sessions.insert(key.clone(), needle.clone());
+                    if !self.process_index.contains_key(key) {
+                        self.process_index.insert(key.clone(), self.processes.len());
+                        self.processes.push(Process {
+                            needle: needle.clone(),
+                            spans: Vec::new(),
+                            wake: None,
+                            last: None,
+                        });
                         grew = true;
                     }
                 }
             }
             // The sessions those messages came by, once all their lines are known: each one
-            // from its connect to its disconnect. A session holding the query (its client, or
-            // the sender=/recipient= lines of the seed) may hand it to any message it accepted.
-            // A session searched for from a line on: from that line (the lines before it are
-            // searched too where they may belong to the answer, see below).
-            let mut runs: HashMap<&SessionKey, Vec<At>> = HashMap::default();
+            // from its connect to its disconnect, within a stretch where every line of the
+            // process is known (the lines outside are searched for where they may belong to
+            // the answer, see below). A session holding the query (its client, or the
+            // sender=/recipient= lines of the seed) may hand it to any message it accepted.
+            let mut runs: HashMap<(usize, usize), Vec<At>> = HashMap::default();
             let mut done: Vec<Vec<At>> = Vec::new();
             for (at, hit) in &self.hits {
-                if let Some((key, step, _)) = &hit.facts.session {
-                    if self.session_from.get(key).is_some_and(|from| at >= from) {
-                        let run = runs.entry(key).or_default();
-                        if *step == SessionStep::Connect && !run.is_empty() {
-                            // Lines after a disconnect (or before the first connect known)
-                            // are a session of their own.
-                            done.push(std::mem::take(run));
-                        }
-                        run.push(*at);
-                        if *step == SessionStep::Disconnect {
-                            done.push(std::mem::take(run));
-                        }
-                    }
+                let Some((key, step, _)) = &hit.facts.session else {
+                    continue;
+                };
+                let Some(&i) = self.process_index.get(key) else {
+                    continue;
+                };
+                let Some(span) = self.processes.get(i).and_then(|p| p.span_of(*at)) else {
+                    continue;
+                };
+                let run = runs.entry((i, span)).or_default();
+                if *step == SessionStep::Connect && !run.is_empty() {
+                    // Lines after a disconnect (or before the first connect known) are a
+                    // session of their own.
+                    done.push(std::mem::take(run));
+                }
+                run.push(*at);
+                if *step == SessionStep::Disconnect {
+                    done.push(std::mem::take(run));
                 }
             }
             done.extend(runs.into_values());
             for run in done {
-                grew |= take_session(&mut self.hits, ids, &run);
+                grew |= take_session(&mut self.hits, &mut self.ids, &run);
             }
             if !grew {
                 return self.wider_sessions();
@@ -977,41 +1405,63 @@ impl Search<'_> {
         }
     }
 
-    /// The sessions searched for from a line on whose lines before that line can belong to
-    /// the answer: those with a line before it about a message of the answer or naming the
-    /// query, and those whose session open at that line (the lines from it up to the first
-    /// connect or disconnect) holds one. Every other session before the line has none (once
-    /// every queue ID is searched for everywhere), so none of its lines is selected.
-    fn wider_sessions(&self) -> Vec<SessionKey> {
-        let mut wider: HashSet<&SessionKey> = HashSet::default();
-        // Per session: whether the lines of the session open at the line searched from are
-        // all seen.
-        let mut closed: HashMap<&SessionKey, bool> = HashMap::default();
+    /// The processes whose lines outside the stretches they were searched in can belong to
+    /// the answer, each with the end of the last such gap: those with a line there about a
+    /// message of the answer or naming the query, and those whose session open at the start
+    /// of a stretch (the lines from it up to the first connect or disconnect) holds one. Every
+    /// other session in a gap has none (once every queue ID is searched for everywhere), so
+    /// none of its lines is selected.
+    fn wider_sessions(&self) -> Vec<(usize, At)> {
+        let mut wider: Vec<Option<At>> = vec![None; self.processes.len()];
+        // Per process: the stretch whose open session is being read, and whether it is read.
+        let mut open: Vec<(Option<usize>, bool)> = vec![(None, false); self.processes.len()];
         for (at, hit) in &self.hits {
             let Some((key, step, _)) = &hit.facts.session else {
                 continue;
             };
-            let Some(from) = self.session_from.get(key).filter(|f| **f != START) else {
+            let Some(&i) = self.process_index.get(key) else {
                 continue;
             };
-            let named = names(&hit.facts, &self.ids);
-            if at < from {
-                if named {
-                    wider.insert(key);
-                }
+            let (Some(p), Some(need), Some(open)) =
+                (self.processes.get(i), wider.get_mut(i), open.get_mut(i))
+            else {
+                continue;
+            };
+            if p.spans.is_empty() {
                 continue;
             }
-            let closed = closed.entry(key).or_insert(false);
-            if *closed || *step == SessionStep::Connect {
-                *closed = true;
+            let named = names(&hit.facts, &self.ids);
+            let Some(span) = p.span_of(*at) else {
+                if named {
+                    // Before the next stretch.
+                    let to = p
+                        .spans
+                        .iter()
+                        .map(|&(from, _)| from)
+                        .find(|&from| from > *at)
+                        .unwrap_or(END);
+                    *need = (*need).max(Some(to));
+                }
+                continue;
+            };
+            let from = p.spans.get(span).map_or(START, |&(from, _)| from);
+            if open.0 != Some(span) {
+                *open = (Some(span), from == START);
+            }
+            if open.1 || *step == SessionStep::Connect {
+                open.1 = true;
                 continue;
             }
             if named {
-                wider.insert(key);
+                *need = (*need).max(Some(from));
             }
-            *closed = *step == SessionStep::Disconnect;
+            open.1 = *step == SessionStep::Disconnect;
         }
-        wider.into_iter().cloned().collect()
+        wider
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, need)| need.map(|to| (i, to)))
+            .collect()
     }
 
     fn into_selection(self) -> Selection {
@@ -1108,6 +1558,10 @@ mod tests {
             "examples/syslog-traditional.log",
             "examples/syslog-rfc3339.log",
             "tests/fixtures/report-two-hosts.log",
+            // One smtpd process serving 300 sessions in turn, messages re-injected through a
+            // second one, deferred ones delivered many sessions later: a process searched for
+            // only within the sessions the answer needs, across pieces and look-backs.
+            "tests/fixtures/busy-smtpd.log",
         ];
         let time = TimeSettings::default();
         let small = [
@@ -1156,13 +1610,15 @@ mod tests {
     #[test]
     fn pieces_are_whole_lines() {
         let block = b"aaaa\nbb\ncccccccc\nd\n";
-        let cut: Vec<&[u8]> = pieces(block, 6).collect();
+        let cut: Vec<&[u8]> = pieces(block, 6).map(|r| &block[r]).collect();
         assert_eq!(
             cut,
             [&b"aaaa\n"[..], b"bb\n", b"cccccccc\n", b"d\n"],
             "a line longer than a piece stands alone"
         );
         assert_eq!(pieces(block, usize::MAX).count(), 1);
-        assert_eq!(pieces(b"x\ny", 2).collect::<Vec<_>>(), [&b"x\n"[..], b"y"]);
+        let short = b"x\ny";
+        let cut: Vec<&[u8]> = pieces(short, 2).map(|r| &short[r]).collect();
+        assert_eq!(cut, [&b"x\n"[..], b"y"]);
     }
 }

@@ -12,6 +12,9 @@ pub(crate) const BUFFER_SIZE: usize = 256 * 1024;
 /// bounded; no real log line comes near it (syslog daemons cut lines at 8 KiB or so).
 pub(crate) const MAX_LINE: usize = 64 * 1024 * 1024;
 
+/// A buffer handed over with where its block of whole lines stands in it.
+pub type OwnedBlock = (Vec<u8>, std::ops::Range<usize>);
+
 enum State {
     /// More bytes may come.
     Reading,
@@ -169,13 +172,46 @@ impl LineReader {
     /// whole lines before it. A line longer than `MAX_LINE` is an error here (`next_line` cuts
     /// it instead). Not to be mixed with `next_line` on one reader, which counts lines.
     pub fn next_block(&mut self) -> Result<Option<&[u8]>, InputError> {
+        Ok(self
+            .next_block_range()?
+            .map(|range| self.buf.get(range).unwrap_or_default()))
+    }
+
+    /// `next_block`, handing over the buffer the block was read into: the block is
+    /// `buffer[range]`. The reader goes on in `spare` (any buffer; one handed out before
+    /// needs no zeroing again), with the start of a line read past the block copied there:
+    /// a consumer that keeps the blocks it read does not copy them.
+    pub fn next_block_owned(
+        &mut self,
+        mut spare: Vec<u8>,
+    ) -> Result<Option<OwnedBlock>, InputError> {
+        let Some(range) = self.next_block_range()? else {
+            return Ok(None);
+        };
+        let rest = self.buf.get(self.start..self.end).unwrap_or_default();
+        let size = BUFFER_SIZE.max(rest.len());
+        if spare.len() < size {
+            // Zeroed by the allocator (fresh pages come zeroed), not byte by byte.
+            spare = vec![0; size];
+        }
+        if let Some(head) = spare.get_mut(..rest.len()) {
+            head.copy_from_slice(rest);
+        }
+        self.end -= self.start;
+        self.scanned = 0;
+        self.start = 0;
+        Ok(Some((std::mem::replace(&mut self.buf, spare), range)))
+    }
+
+    /// Where in the buffer the next block stands (see `next_block`).
+    fn next_block_range(&mut self) -> Result<Option<std::ops::Range<usize>>, InputError> {
         loop {
             let pending = self.buf.get(self.start..self.end).unwrap_or_default();
             if let Some(last) = memchr::memrchr(b'\n', pending) {
                 let from = self.start;
                 self.start += last + 1;
                 self.scanned = self.start;
-                return Ok(Some(self.buf.get(from..self.start).unwrap_or_default()));
+                return Ok(Some(from..self.start));
             }
             if self.end - self.start >= MAX_LINE {
                 return Err(self.error(format!("a line longer than {MAX_LINE} bytes")));
@@ -188,7 +224,7 @@ impl LineReader {
                 State::Eof if self.start < self.end => {
                     let from = self.start;
                     self.start = self.end;
-                    return Ok(Some(self.buf.get(from..self.end).unwrap_or_default()));
+                    return Ok(Some(from..self.end));
                 }
                 State::Eof | State::Done => return Ok(None),
                 State::Failed(err) => {
@@ -358,6 +394,39 @@ mod tests {
         expected.push(huge);
         expected.push(b"after".to_vec());
         assert_eq!(lines_of(&text), expected);
+    }
+
+    #[test]
+    fn owned_blocks_are_the_input_in_whole_lines() {
+        let mut lines = Vec::new();
+        for i in 0..10_000u32 {
+            let line = format!("line {i} {}", "y".repeat((i % 89) as usize));
+            lines.extend_from_slice(line.as_bytes());
+            lines.push(b'\n');
+        }
+        let mut long = lines.repeat(4);
+        long.extend_from_slice(&vec![b'l'; 3 * BUFFER_SIZE + 5]);
+        long.extend_from_slice(b"\nlast without newline");
+        let mut trickled = LineReader::new("b", Trickle(lines.clone(), 0));
+        let mut read = LineReader::new("b", io::Cursor::new(long.clone()));
+        for (reader, text) in [(&mut trickled, &lines), (&mut read, &long)] {
+            let mut got = Vec::new();
+            // Spares of every kind: none, too small, handed out before.
+            let mut spares: Vec<Vec<u8>> = vec![Vec::new(), vec![7; 10]];
+            while let Some((buffer, range)) = reader
+                .next_block_owned(spares.pop().unwrap_or_default())
+                .unwrap()
+            {
+                let block = &buffer[range];
+                assert!(
+                    block.ends_with(b"\n") || block.ends_with(b"newline"),
+                    "whole lines"
+                );
+                got.extend_from_slice(block);
+                spares.insert(0, buffer);
+            }
+            assert_eq!(&got, text);
+        }
     }
 
     /// Returns its bytes, then an error.
