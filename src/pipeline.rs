@@ -453,11 +453,16 @@ pub const SINK_THREAD_FROM: usize = 3;
 /// Raise it when parsing is the slower half.
 pub const LINE_HALF_FROM: usize = 2;
 
+/// From this many threads on (below `SINK_THREAD_FROM`), the rest of a sink split in halves
+/// runs on the parsing thread too, after its line half, when it can (`Sink::off_thread`): the
+/// correlating thread hands it each chunk's finished messages, as to a sink thread.
+pub const REST_ON_PARSING_THREAD_FROM: usize = 2;
+
 /// Reads every source in order through one tracker into `sink`. What runs where is decided
 /// here: with one thread, everything on the caller's; from two, parsing on a thread of its
-/// own, with the sink's line half from `LINE_HALF_FROM`; from `SINK_THREAD_FROM`, the rest of
-/// the sink on a thread of its own too when it can (`Sink::off_thread`); the tracker on the
-/// caller's.
+/// own, with the sink's line half from `LINE_HALF_FROM` and its rest from
+/// `REST_ON_PARSING_THREAD_FROM`; from `SINK_THREAD_FROM`, the rest of the sink on a thread of
+/// its own instead, when it can (`Sink::off_thread`); the tracker on the caller's.
 pub fn run(sources: &[Source], options: &Options, sink: &mut dyn Sink) -> Outcome {
     if options.threads <= 1 {
         return run_inline(sources, options, Correlator::new(options, sink));
@@ -467,7 +472,7 @@ pub fn run(sources: &[Source], options: &Options, sink: &mut dyn Sink) -> Outcom
     } else {
         None
     };
-    let (lines, rest): (Option<&mut dyn LineSink>, &mut dyn Sink) = match split {
+    let (mut lines, rest): (Option<&mut dyn LineSink>, &mut dyn Sink) = match split {
         Some(Halves { lines, rest }) => (Some(lines), rest),
         None => (None, sink),
     };
@@ -476,9 +481,14 @@ pub fn run(sources: &[Source], options: &Options, sink: &mut dyn Sink) -> Outcom
             return run_with_sink_thread(sources, options, lines, rest);
         }
     }
+    if options.threads >= REST_ON_PARSING_THREAD_FROM {
+        if let (Some(lines), Some(rest)) = (lines.as_deref_mut(), rest.off_thread()) {
+            return run_with_rest_on_parsing_thread(sources, options, lines, rest);
+        }
+    }
     let mut correlator = Correlator::new(options, rest);
     correlator.shows_lines = lines.is_none();
-    run_threaded(sources, options, lines, correlator)
+    run_threaded(sources, options, lines, None, correlator)
 }
 
 /// Reads only the lines a prefilter selected (`crate::prefilter`), in their order, with the
@@ -602,11 +612,13 @@ const CHUNK_LINES: usize = 512;
 /// Chunks in flight between the threads.
 const CHUNKS_AHEAD: usize = 4;
 
-/// `lines`: the sink's line half, run on the parsing thread.
-fn run_threaded<S: HandOn + ?Sized>(
+/// `lines`: the sink's line half, run on the parsing thread; `rest`: the rest of the sink, run
+/// there too, fed by the correlator's `Relay`.
+fn run_threaded<'a, S: HandOn + ?Sized>(
     sources: &[Source],
     options: &Options,
-    lines: Option<&mut dyn LineSink>,
+    lines: Option<&'a mut dyn LineSink>,
+    rest: Option<Replayer<'a>>,
     mut correlator: Correlator<'_, S>,
 ) -> Outcome {
     let (tx, rx) = mpsc::sync_channel::<Handover>(CHUNKS_AHEAD);
@@ -617,10 +629,14 @@ fn run_threaded<S: HandOn + ?Sized>(
         let mut to_correlator = ChunkSender {
             tx,
             lines,
+            rest,
             names: names.clone(),
+            stopped: false,
         };
-        let reader =
-            scope.spawn(move || parse_sources(sources, &parser, &time, &mut to_correlator));
+        let reader = scope.spawn(move || {
+            parse_sources(sources, &parser, &time, &mut to_correlator);
+            to_correlator.finish()
+        });
         let mut errors = Vec::new();
         let mut stopped = false;
         'chunks: for handover in rx.iter() {
@@ -645,26 +661,41 @@ fn run_threaded<S: HandOn + ?Sized>(
         }
         // Dropping the receiver makes the parsing thread's next hand-over fail: it stops.
         drop(rx);
-        let _ = reader.join();
-        correlator.finish(errors, stopped, sources)
+        // Before the join: a sink's rest on the parsing thread is replayed the last messages
+        // and let go there once the correlator has handed them on.
+        let outcome = correlator.finish(errors, stopped, sources);
+        let rest_stopped = reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Outcome {
+            stopped: outcome.stopped || rest_stopped,
+            ..outcome
+        }
     })
 }
 
 /// The parsing thread's end of the hand-over: each chunk goes to the correlating thread, then
-/// its lines to the sink's line half, if it has one, while the correlating thread works.
+/// its lines to the sink's line half, if it has one, while the correlating thread works, then
+/// the messages the correlating thread finished since to the sink's rest, if it runs here.
 struct ChunkSender<'a> {
     tx: mpsc::SyncSender<Handover>,
     lines: Option<&'a mut dyn LineSink>,
+    rest: Option<Replayer<'a>>,
     names: Vec<Arc<str>>,
+    /// The correlating thread or the sink's rest asked to stop.
+    stopped: bool,
 }
 
 impl ChunkSender<'_> {
-    fn send(&mut self, handover: Handover) -> Result<(), mpsc::SendError<Handover>> {
+    fn send(&mut self, handover: Handover) -> ControlFlow<()> {
         let chunk = match (&handover, self.lines.is_some()) {
             (Handover::Lines(chunk), true) => Some(Arc::clone(chunk)),
             _ => None,
         };
-        self.tx.send(handover)?;
+        if self.tx.send(handover).is_err() {
+            self.stopped = true;
+            return ControlFlow::Break(());
+        }
         if let (Some(chunk), Some(sink)) = (chunk, self.lines.as_deref_mut()) {
             let name = self
                 .names
@@ -674,7 +705,28 @@ impl ChunkSender<'_> {
                 sink.line(&view(name, line));
             }
         }
-        Ok(())
+        if let Some(rest) = self.rest.as_mut() {
+            if rest.replay_waiting().is_break() {
+                self.stopped = true;
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// At the end of the input: lets the correlating thread finish, and replays the messages
+    /// it hands on until then to the sink's rest. Returns whether the rest asked to stop.
+    fn finish(self) -> bool {
+        let ChunkSender {
+            tx, rest, stopped, ..
+        } = self;
+        drop(tx);
+        match rest {
+            // Once the run stopped, nothing more is replayed.
+            Some(rest) if stopped => rest.stopped,
+            Some(rest) => rest.replay_all(),
+            None => false,
+        }
     }
 }
 
@@ -690,7 +742,7 @@ fn parse_sources(
         let mut reader = match source.open() {
             Ok(r) => r,
             Err(e) => {
-                if tx.send(Handover::Error(e)).is_err() {
+                if tx.send(Handover::Error(e)).is_break() {
                     return;
                 }
                 continue;
@@ -724,7 +776,7 @@ fn parse_sources(
                     let full = std::mem::replace(&mut chunk, next);
                     if tx
                         .send(Handover::Lines(parse_chunk(full, &mut half)))
-                        .is_err()
+                        .is_break()
                     {
                         return;
                     }
@@ -742,8 +794,8 @@ fn parse_sources(
                     );
                     if tx
                         .send(Handover::Lines(parse_chunk(full, &mut half)))
-                        .is_err()
-                        || tx.send(Handover::Error(e)).is_err()
+                        .is_break()
+                        || tx.send(Handover::Error(e)).is_break()
                     {
                         return;
                     }
@@ -754,7 +806,7 @@ fn parse_sources(
         if !chunk.ends.is_empty()
             && tx
                 .send(Handover::Lines(parse_chunk(chunk, &mut half)))
-                .is_err()
+                .is_break()
         {
             return;
         }
@@ -820,7 +872,8 @@ const REPLAYS_AHEAD: usize = 4;
 /// locked path, leave the allocating thread's cache empty (`_int_malloc` 9 % of all samples,
 /// from 7 %), and every shared text's count moves between the cores.
 struct Relay {
-    to_sink: mpsc::SyncSender<Replay>,
+    /// Closed after the last replay, at the end of the input.
+    to_sink: Option<ToSink>,
     /// Read messages, with the vectors that carried them (reused).
     read: mpsc::Receiver<Vec<Finished>>,
     /// Read messages, for the tracker to take back as it keeps them: boxed.
@@ -829,6 +882,37 @@ struct Relay {
     /// The current chunk's lines seen so far.
     lines: usize,
     messages: Vec<Finished>,
+    /// Whether the consumer is replayed each chunk's lines too, or only the messages.
+    with_lines: bool,
+}
+
+impl Relay {
+    fn new(to_sink: ToSink, read: mpsc::Receiver<Vec<Finished>>, with_lines: bool) -> Relay {
+        Relay {
+            to_sink: Some(to_sink),
+            read,
+            returned: Vec::new(),
+            lines: 0,
+            messages: Vec::new(),
+            with_lines,
+        }
+    }
+}
+
+/// The channel of replays to the consumer: bounded to a thread of its own; unbounded to the
+/// parsing thread (`run_with_rest_on_parsing_thread` says why).
+enum ToSink {
+    Bounded(mpsc::SyncSender<Replay>),
+    Unbounded(mpsc::Sender<Replay>),
+}
+
+impl ToSink {
+    fn send(&self, replay: Replay) -> Result<(), mpsc::SendError<Replay>> {
+        match self {
+            ToSink::Bounded(tx) => tx.send(replay),
+            ToSink::Unbounded(tx) => tx.send(replay),
+        }
+    }
 }
 
 impl Sink for Relay {
@@ -862,15 +946,25 @@ impl HandOn for Relay {
             self.returned.extend(read.drain(..).map(|(_, _, m)| m));
             emptied = Some(read);
         }
+        let end = chunk.is_none();
         let replay = Replay {
-            chunk,
+            chunk: chunk.filter(|_| self.with_lines),
             messages: std::mem::replace(&mut self.messages, emptied.unwrap_or_default()),
         };
         self.lines = 0;
-        // The sink's thread is gone only when the sink asked to stop.
-        match self.to_sink.send(replay) {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(_) => ControlFlow::Break(()),
+        // The consumer is gone only when the sink asked to stop.
+        let sent = self
+            .to_sink
+            .as_ref()
+            .is_some_and(|to_sink| to_sink.send(replay).is_ok());
+        if end {
+            // Closing the channel ends the consumer once it has replayed everything.
+            self.to_sink = None;
+        }
+        if sent {
+            ControlFlow::Continue(())
+        } else {
+            ControlFlow::Break(())
         }
     }
 }
@@ -886,24 +980,20 @@ fn run_with_sink_thread(
     let (to_sink, replays) = mpsc::sync_channel::<Replay>(REPLAYS_AHEAD);
     // Unbounded, yet never more than the replays in flight: each hand-over empties it.
     let (to_drop, read) = mpsc::channel::<Vec<Finished>>();
+    let replayer = Replayer::new(names, replays, to_drop, sink);
     std::thread::scope(|scope| {
-        let consumer = scope.spawn(|| replay(&names, replays, &to_drop, sink));
-        let mut relay = Relay {
-            to_sink,
-            read,
-            returned: Vec::new(),
-            lines: 0,
-            messages: Vec::new(),
-        };
+        let consumer = scope.spawn(|| replayer.replay_all());
+        let mut relay = Relay::new(ToSink::Bounded(to_sink), read, true);
         let outcome = run_threaded(
             sources,
             options,
             lines,
+            None,
             Correlator::new(options, &mut relay),
         );
-        // Closing the channel ends the sink's thread once it has replayed everything; the
-        // messages it sends back until then are dropped here, with the relay.
-        drop(relay.to_sink);
+        // Closed already unless the run stopped; the messages the sink's thread sends back
+        // until it ends are dropped here, with the relay.
+        relay.to_sink = None;
         let sink_stopped = consumer
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -914,24 +1004,82 @@ fn run_with_sink_thread(
     })
 }
 
-/// The sink's thread: replays each chunk's lines with the messages finished among them, in
-/// the order the correlating thread saw them, and sends the messages back to be dropped.
-/// Returns whether the sink asked to stop.
-fn replay(
-    names: &[Arc<str>],
+/// Two threads, with the rest of a split sink (`Sink::halves`) on the parsing thread after
+/// its line half: the correlating thread, which sets the wall time, keeps only the tracker.
+fn run_with_rest_on_parsing_thread(
+    sources: &[Source],
+    options: &Options,
+    lines: &mut dyn LineSink,
+    rest: &mut dyn ReadOnlySink,
+) -> Outcome {
+    let names: Vec<Arc<str>> = sources.iter().map(|s| Arc::from(s.name.as_str())).collect();
+    // Unbounded: bounded, the parsing thread could wait to hand over a chunk while the
+    // correlating thread waited to send a replay. Yet it holds no more than a replay per
+    // chunk in flight, and the last: the parsing thread empties it after every hand-over.
+    let (to_sink, replays) = mpsc::channel::<Replay>();
+    let (to_drop, read) = mpsc::channel::<Vec<Finished>>();
+    let replayer = Replayer::new(names, replays, to_drop, rest);
+    // The rest is shown no lines (it does not depend on them): the replays carry none.
+    let mut relay = Relay::new(ToSink::Unbounded(to_sink), read, false);
+    let mut correlator = Correlator::new(options, &mut relay);
+    correlator.shows_lines = false;
+    run_threaded(sources, options, Some(lines), Some(replayer), correlator)
+}
+
+/// The consumer's end of a `Relay`: replays each chunk's lines with the messages finished
+/// among them to the sink, in the order the correlating thread saw them, and sends the
+/// messages back to be dropped or renewed there.
+struct Replayer<'a> {
+    names: Vec<Arc<str>>,
     replays: mpsc::Receiver<Replay>,
-    to_drop: &mpsc::Sender<Vec<Finished>>,
-    sink: &mut dyn ReadOnlySink,
-) -> bool {
-    for r in replays {
-        let flow = replay_one(names, &r, sink);
-        // Fails only when the correlating thread has stopped: they are dropped here then.
-        let _ = to_drop.send(r.messages);
-        if flow.is_break() {
-            return true;
+    to_drop: mpsc::Sender<Vec<Finished>>,
+    sink: &'a mut dyn ReadOnlySink,
+    /// The sink asked to stop.
+    stopped: bool,
+}
+
+impl<'a> Replayer<'a> {
+    fn new(
+        names: Vec<Arc<str>>,
+        replays: mpsc::Receiver<Replay>,
+        to_drop: mpsc::Sender<Vec<Finished>>,
+        sink: &'a mut dyn ReadOnlySink,
+    ) -> Replayer<'a> {
+        Replayer {
+            names,
+            replays,
+            to_drop,
+            sink,
+            stopped: false,
         }
     }
-    false
+
+    fn replay(&mut self, replay: Replay) -> ControlFlow<()> {
+        let flow = replay_one(&self.names, &replay, &mut *self.sink);
+        // Fails only when the correlating thread has stopped: they are dropped here then.
+        let _ = self.to_drop.send(replay.messages);
+        self.stopped = flow.is_break();
+        flow
+    }
+
+    /// Replays what has come, without waiting for more.
+    fn replay_waiting(&mut self) -> ControlFlow<()> {
+        while let Ok(replay) = self.replays.try_recv() {
+            self.replay(replay)?;
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Replays everything until the correlating thread closes the channel. Returns whether
+    /// the sink asked to stop.
+    fn replay_all(mut self) -> bool {
+        while let Ok(replay) = self.replays.recv() {
+            if self.replay(replay).is_break() {
+                return true;
+            }
+        }
+        false
+    }
 }
 
 fn replay_one(names: &[Arc<str>], replay: &Replay, sink: &mut dyn ReadOnlySink) -> ControlFlow<()> {
