@@ -1169,14 +1169,30 @@ mod tests {
         messages: MessagesSeen,
     }
 
+    /// The lines a line half was shown, and the threads it ran on.
     #[derive(Default)]
-    struct LinesSeen(Vec<String>);
+    struct LinesSeen(Vec<String>, Threads);
 
+    /// The messages a rest was shown, the threads it ran on, and after how many messages it
+    /// asks to stop, if it does.
     #[derive(Default)]
-    struct MessagesSeen(Vec<String>);
+    struct MessagesSeen(Vec<String>, Threads, Option<usize>);
+
+    #[derive(Default, Debug, PartialEq)]
+    struct Threads(Vec<std::thread::ThreadId>);
+
+    impl Threads {
+        fn note(&mut self) {
+            let current = std::thread::current().id();
+            if !self.0.contains(&current) {
+                self.0.push(current);
+            }
+        }
+    }
 
     impl LineSink for LinesSeen {
         fn line(&mut self, line: &LineView<'_>) {
+            self.1.note();
             self.0.push(format!("{}:{}", line.source, line.line_number));
         }
     }
@@ -1186,8 +1202,12 @@ mod tests {
             ReadOnlySink::message_at(self, message, LogTime::UNKNOWN)
         }
         fn message_at(&mut self, message: &Message, now: LogTime) -> ControlFlow<()> {
+            self.1.note();
             self.0.push(format!("{} {now:?}", message.queue_id_str()));
-            ControlFlow::Continue(())
+            match self.2 {
+                Some(stop_after) if self.0.len() >= stop_after => ControlFlow::Break(()),
+                _ => ControlFlow::Continue(()),
+            }
         }
     }
 
@@ -1210,24 +1230,32 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_sink_in_halves_sees_the_same_lines_and_messages_with_any_threads() {
+    /// Runs a `Split` over two example logs, its rest asking to stop after `stop_after`
+    /// messages if given.
+    fn run_split(threads: usize, stop_after: Option<usize>) -> (Split, Outcome) {
         let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
         let logs = ["postlogd.log", "syslog-traditional.log"].map(|f| examples.join(f));
         let (sources, errors) = crate::input::sources_from_args(&logs);
         assert!(errors.is_empty());
+        let options = Options {
+            time: TimeSettings {
+                zone: jiff::tz::TimeZone::UTC,
+                year: Some(2026),
+            },
+            syslog_names: Vec::new(),
+            tracker: TrackerConfig::default(),
+            threads,
+        };
+        let mut split = Split::default();
+        split.messages.2 = stop_after;
+        let outcome = run(&sources, &options, &mut split);
+        (split, outcome)
+    }
+
+    #[test]
+    fn a_sink_in_halves_sees_the_same_lines_and_messages_with_any_threads() {
         let seen = |threads: usize| {
-            let options = Options {
-                time: TimeSettings {
-                    zone: jiff::tz::TimeZone::UTC,
-                    year: Some(2026),
-                },
-                syslog_names: Vec::new(),
-                tracker: TrackerConfig::default(),
-                threads,
-            };
-            let mut split = Split::default();
-            let outcome = run(&sources, &options, &mut split);
+            let (split, outcome) = run_split(threads, None);
             assert!(!outcome.stopped);
             (split.lines.0, split.messages.0, outcome.stats)
         };
@@ -1238,8 +1266,32 @@ mod tests {
             "{:?}",
             one.1
         );
-        assert_eq!(seen(2), one);
+        assert_eq!(seen(LINE_HALF_FROM), one);
+        assert_eq!(seen(REST_ON_PARSING_THREAD_FROM), one);
         assert_eq!(seen(SINK_THREAD_FROM), one);
+    }
+
+    #[test]
+    fn with_two_threads_both_halves_of_a_read_only_sink_run_on_the_parsing_thread() {
+        let caller = Threads(vec![std::thread::current().id()]);
+        let (one, _) = run_split(1, None);
+        assert_eq!((&one.lines.1, &one.messages.1), (&caller, &caller));
+        let (two, _) = run_split(REST_ON_PARSING_THREAD_FROM, None);
+        assert_eq!(two.lines.1 .0.len(), 1);
+        assert_ne!(two.lines.1, caller);
+        assert_eq!(two.messages.1, two.lines.1);
+    }
+
+    #[test]
+    fn the_rest_of_a_sink_in_halves_stops_the_run_at_the_same_message_with_any_threads() {
+        let (all, _) = run_split(1, None);
+        let stop_after = 5;
+        let first = all.messages.0.get(..stop_after).unwrap();
+        for threads in [1, REST_ON_PARSING_THREAD_FROM, SINK_THREAD_FROM] {
+            let (split, outcome) = run_split(threads, Some(stop_after));
+            assert!(outcome.stopped, "{threads} threads");
+            assert_eq!(split.messages.0, first, "{threads} threads");
+        }
     }
 
     #[test]
