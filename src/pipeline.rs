@@ -11,7 +11,8 @@
 //! from `SINK_THREAD_FROM` threads on: it is handed each chunk with the messages finished
 //! among its lines, and sees the same calls in the same order. A sink whose work on the lines
 //! needs only the lines (`Sink::halves`) has that half run on the parsing thread, from
-//! `LINE_HALF_FROM` threads on. `run` decides what runs where.
+//! `LINE_HALF_FROM` threads on, and its rest there too when it needs nothing of the tracker's,
+//! from `REST_ON_PARSING_THREAD_FROM` until `SINK_THREAD_FROM`. `run` decides what runs where.
 
 use crate::correlate::{LineContext, Message, Tracker, TrackerConfig, TrackerCounts};
 use crate::envelope::StampCache;
@@ -455,7 +456,10 @@ pub const LINE_HALF_FROM: usize = 2;
 
 /// From this many threads on (below `SINK_THREAD_FROM`), the rest of a sink split in halves
 /// runs on the parsing thread too, after its line half, when it can (`Sink::off_thread`): the
-/// correlating thread hands it each chunk's finished messages, as to a sink thread.
+/// correlating thread hands it each chunk's finished messages, as to a sink thread. `report`
+/// on the 1M-line log with two threads: the correlating thread's share of the CPU samples
+/// 62 % → 48 %, wall time 0.43 s → 0.39 s; over 100k lines, the correlating thread 164 M
+/// instructions → 123 M, the parsing thread 156 M → 199 M (it runs more per cycle).
 pub const REST_ON_PARSING_THREAD_FROM: usize = 2;
 
 /// Reads every source in order through one tracker into `sink`. What runs where is decided
@@ -1014,8 +1018,9 @@ fn run_with_rest_on_parsing_thread(
 ) -> Outcome {
     let names: Vec<Arc<str>> = sources.iter().map(|s| Arc::from(s.name.as_str())).collect();
     // Unbounded: bounded, the parsing thread could wait to hand over a chunk while the
-    // correlating thread waited to send a replay. Yet it holds no more than a replay per
-    // chunk in flight, and the last: the parsing thread empties it after every hand-over.
+    // correlating thread waited to send a replay. Yet it never holds more than a replay per
+    // chunk in flight and two (CHUNKS_AHEAD + 2): the parsing thread empties it after every
+    // hand-over, and the correlating thread sends one per chunk it took.
     let (to_sink, replays) = mpsc::channel::<Replay>();
     let (to_drop, read) = mpsc::channel::<Vec<Finished>>();
     let replayer = Replayer::new(names, replays, to_drop, rest);
