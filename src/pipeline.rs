@@ -457,9 +457,12 @@ pub const LINE_HALF_FROM: usize = 2;
 /// From this many threads on (below `SINK_THREAD_FROM`), the rest of a sink split in halves
 /// runs on the parsing thread too, after its line half, when it can (`Sink::off_thread`): the
 /// correlating thread hands it each chunk's finished messages, as to a sink thread. `report`
-/// on the 1M-line log with two threads: the correlating thread's share of the CPU samples
-/// 62 % → 48 %, wall time 0.43 s → 0.39 s; over 100k lines, the correlating thread 164 M
-/// instructions → 123 M, the parsing thread 156 M → 199 M (it runs more per cycle).
+/// on the 1M-line log with two threads: the busier thread's CPU samples 9 % fewer (the
+/// correlating thread's 828 → 651, the parsing thread's 522 → 751, mean of 6 runs), wall
+/// time 0 to 10 % less (noisy: 0.36 s → 0.35 s on a quiet machine), user time 4 % more; over
+/// 100k lines, the correlating thread 164 M instructions → 123 M, the parsing thread 156 M
+/// → 199 M (it runs more per cycle). The line half on the correlating thread instead
+/// (151 M and 171 M) measured no better.
 pub const REST_ON_PARSING_THREAD_FROM: usize = 2;
 
 /// Reads every source in order through one tracker into `sink`. What runs where is decided
