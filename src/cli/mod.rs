@@ -75,8 +75,8 @@ struct GlobalArgs {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     color: ColorChoice,
     /// Threads to use: 1 reads, parses and correlates on one thread; 2 parses on a thread of
-    /// its own; 3 or more also runs report, stats and messages on a thread of their own
-    /// (default: 2 where the machine has two cores or more).
+    /// its own, which also does the report's counting; 3 or more also runs report, stats and
+    /// messages on a thread of their own (default: 2 where the machine has two cores or more).
     #[arg(long, global = true, value_name = "N")]
     threads: Option<usize>,
     /// At most N messages in memory at once; past it the oldest are reported as they stand
