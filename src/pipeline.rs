@@ -1120,10 +1120,41 @@ fn count(map: &mut BTreeMap<String, u64>, key: &[u8]) {
     }
 }
 
+/// Set-up shared by the tests that run the pipeline over sample logs.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{Options, Source, TimeSettings, TrackerConfig};
+
+    /// Options for a test run: UTC, syslog stamps in 2026.
+    pub(crate) fn options(threads: usize, tracker: TrackerConfig) -> Options {
+        Options {
+            time: TimeSettings {
+                zone: jiff::tz::TimeZone::UTC,
+                year: Some(2026),
+            },
+            syslog_names: Vec::new(),
+            tracker,
+            threads,
+        }
+    }
+
+    /// The sources of files named from the crate's root, which must all be there.
+    pub(crate) fn sources(files: &[&str]) -> Vec<Source> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let paths: Vec<_> = files.iter().map(|f| root.join(f)).collect();
+        let (sources, errors) = crate::input::sources_from_args(&paths);
+        assert!(errors.is_empty());
+        sources
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::parse::queue_id::QueueId;
+
+    /// The sample logs the pipeline tests run over.
+    const EXAMPLES: [&str; 2] = ["examples/postlogd.log", "examples/syslog-traditional.log"];
 
     /// What a sink was shown, in order.
     #[derive(Default)]
@@ -1146,20 +1177,9 @@ mod tests {
 
     #[test]
     fn a_sink_on_a_thread_of_its_own_is_shown_the_same_calls_in_the_same_order() {
-        let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-        let logs = ["postlogd.log", "syslog-traditional.log"].map(|f| examples.join(f));
-        let (sources, errors) = crate::input::sources_from_args(&logs);
-        assert!(errors.is_empty());
+        let sources = testing::sources(&EXAMPLES);
         let calls = |threads: usize| {
-            let options = Options {
-                time: TimeSettings {
-                    zone: jiff::tz::TimeZone::UTC,
-                    year: Some(2026),
-                },
-                syslog_names: Vec::new(),
-                tracker: TrackerConfig::default(),
-                threads,
-            };
+            let options = testing::options(threads, TrackerConfig::default());
             let mut calls = Calls::default();
             let outcome = run(&sources, &options, &mut calls);
             assert!(!outcome.stopped);
@@ -1241,19 +1261,8 @@ mod tests {
     /// Runs a `Split` over two example logs, its rest asking to stop after `stop_after`
     /// messages if given.
     fn run_split(threads: usize, stop_after: Option<usize>) -> (Split, Outcome) {
-        let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-        let logs = ["postlogd.log", "syslog-traditional.log"].map(|f| examples.join(f));
-        let (sources, errors) = crate::input::sources_from_args(&logs);
-        assert!(errors.is_empty());
-        let options = Options {
-            time: TimeSettings {
-                zone: jiff::tz::TimeZone::UTC,
-                year: Some(2026),
-            },
-            syslog_names: Vec::new(),
-            tracker: TrackerConfig::default(),
-            threads,
-        };
+        let sources = testing::sources(&EXAMPLES);
+        let options = testing::options(threads, TrackerConfig::default());
         let mut split = Split::default();
         split.messages.2 = stop_after;
         let outcome = run(&sources, &options, &mut split);

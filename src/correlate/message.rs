@@ -563,8 +563,7 @@ pub(crate) fn insert_small<T>(v: &mut Vec<T>, index: usize, item: T) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::{run, Options, Sink};
-    use crate::time::TimeSettings;
+    use crate::pipeline::{run, testing, Sink};
     use std::ops::ControlFlow;
 
     /// Every message of the sample logs, as the tracker made it.
@@ -576,23 +575,13 @@ mod tests {
                 ControlFlow::Continue(())
             }
         }
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let logs =
-            ["examples/postlogd.log", "tests/fixtures/explain-kinds.log"].map(|f| dir.join(f));
-        let (sources, errors) = crate::input::sources_from_args(&logs);
-        assert!(errors.is_empty());
-        let options = Options {
-            time: TimeSettings {
-                zone: jiff::tz::TimeZone::UTC,
-                year: Some(2026),
-            },
-            syslog_names: Vec::new(),
-            tracker: crate::correlate::TrackerConfig {
-                keep_raw: true,
-                ..Default::default()
-            },
-            threads: 1,
+        let sources =
+            testing::sources(&["examples/postlogd.log", "tests/fixtures/explain-kinds.log"]);
+        let tracker = crate::correlate::TrackerConfig {
+            keep_raw: true,
+            ..Default::default()
         };
+        let options = testing::options(1, tracker);
         let mut keep = Keep(Vec::new());
         run(&sources, &options, &mut keep);
         keep.0

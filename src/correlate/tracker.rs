@@ -1572,8 +1572,7 @@ fn apply_verdict(
 mod tests {
     use crate::correlate::Message;
     use crate::output::json;
-    use crate::pipeline::{run, Options, ReadOnlySink, Sink};
-    use crate::time::TimeSettings;
+    use crate::pipeline::{run, ReadOnlySink, Sink};
     use std::ops::ControlFlow;
     use std::path::{Path, PathBuf};
 
@@ -1624,15 +1623,7 @@ mod tests {
             let (sources, _) = crate::input::sources_from_args(std::slice::from_ref(log));
             // Three threads: the messages come back from the sink's thread to be renewed.
             for threads in [1, 2, crate::pipeline::SINK_THREAD_FROM] {
-                let options = Options {
-                    time: TimeSettings {
-                        zone: jiff::tz::TimeZone::UTC,
-                        year: Some(2026),
-                    },
-                    syslog_names: Vec::new(),
-                    tracker: super::TrackerConfig::default(),
-                    threads,
-                };
+                let options = crate::pipeline::testing::options(threads, Default::default());
                 let mut lent = Reader::default();
                 run(&sources, &options, &mut lent);
                 let mut taken = Taker::default();

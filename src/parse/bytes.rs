@@ -61,32 +61,29 @@ pub fn find_byte(text: &[u8], needle: u8) -> Option<usize> {
 #[inline]
 pub fn word_at(text: &[u8], at: usize) -> Option<u64> {
     let rest = text.get(at..).filter(|rest| !rest.is_empty())?;
-    Some(match rest.first_chunk::<8>() {
-        Some(chunk) => u64::from_le_bytes(*chunk),
+    Some(u64::from_le_bytes(padded(rest)))
+}
+
+/// The first `N` bytes of `text`, zeros past its end.
+#[inline]
+fn padded<const N: usize>(text: &[u8]) -> [u8; N] {
+    match text.first_chunk::<N>() {
+        Some(head) => *head,
         None => {
-            let mut padded = [0u8; 8];
-            if let Some(to) = padded.get_mut(..rest.len()) {
-                to.copy_from_slice(rest);
+            let mut padded = [0u8; N];
+            if let Some(to) = padded.get_mut(..text.len()) {
+                to.copy_from_slice(text);
             }
-            u64::from_le_bytes(padded)
+            padded
         }
-    })
+    }
 }
 
 /// The first 16 bytes of `text` as a number, the first byte lowest, zeros past its end: a
 /// short prefix is then compared in one step (`Prefix`).
 #[inline]
 pub fn head16(text: &[u8]) -> u128 {
-    match text.first_chunk::<16>() {
-        Some(head) => u128::from_le_bytes(*head),
-        None => {
-            let mut padded = [0u8; 16];
-            if let Some(to) = padded.get_mut(..text.len()) {
-                to.copy_from_slice(text);
-            }
-            u128::from_le_bytes(padded)
-        }
-    }
+    u128::from_le_bytes(padded(text))
 }
 
 /// A constant prefix of up to 16 bytes, none of them zero, tested against a text's `head16`
@@ -367,6 +364,15 @@ pub fn memrfind(text: &[u8], needle: &[u8]) -> Option<usize> {
     memmem::rfind(text, needle)
 }
 
+/// The next of a xorshift sequence of pseudo-random numbers in `state`: the tests that compare
+/// a fast scan with a plain one on many made-up texts draw them from it.
+#[cfg(test)]
+pub(crate) fn xorshift(state: &mut u64) {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -416,9 +422,7 @@ mod tests {
         // must not take a neighbour of a match, or a byte >= 0x80, for a match).
         let mut state = 0x2545_f491_4f6c_dd1d_u64;
         for _ in 0..20_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            crate::parse::bytes::xorshift(&mut state);
             let len = (state % 48) as usize;
             let text: Vec<u8> = (0..len)
                 .map(|i| {
@@ -439,9 +443,7 @@ mod tests {
         ];
         let mut state = 0x2545_f491_4f6c_dd1d_u64;
         for _ in 0..20_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            crate::parse::bytes::xorshift(&mut state);
             let bytes: [u8; 8] =
                 std::array::from_fn(|i| values[(state >> (i * 4)) as usize % values.len()]);
             let needle = values[(state >> 60) as usize % values.len()];
@@ -493,9 +495,7 @@ mod tests {
     fn find_either_agrees_with_memchr2() {
         let mut state = 0x9e37_79b9_7f4a_7c15_u64;
         for _ in 0..20_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            crate::parse::bytes::xorshift(&mut state);
             let len = (state % 80) as usize;
             let text: Vec<u8> = (0..len)
                 .map(|i| {

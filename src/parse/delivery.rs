@@ -357,9 +357,7 @@ mod tests {
     fn one_pass_delays_and_queued_as_agree_with_the_split_ones() {
         let mut state = 0x2545_f491_4f6c_dd1d_u64;
         for _ in 0..100_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            crate::parse::bytes::xorshift(&mut state);
             let len = (state % 24) as usize;
             let text: Vec<u8> = (0..len)
                 .map(|i| b"0123456789./x/1.00"[(state.rotate_left(i as u32 * 5) % 18) as usize])

@@ -246,9 +246,7 @@ mod tests {
         }
         let mut state = 0x9e37_79b9_7f4a_7c15_u64;
         for _ in 0..50_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            crate::parse::bytes::xorshift(&mut state);
             let len = (state % 40) as usize;
             let text: Vec<u8> = (0..len)
                 .map(|i| {
