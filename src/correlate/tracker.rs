@@ -437,18 +437,48 @@ impl Texts {
     }
 }
 
-/// The previous line's host and syslog name, and their interned IDs.
+/// The bytes last interned for one part of a line, and their ID: consecutive lines nearly
+/// always repeat the previous line's host and syslog name, and smtpd's lines its tag, so one
+/// comparison with the last bytes costs less than the interner's lookup.
 #[derive(Debug, Default)]
-struct LastOrigin {
-    host: Vec<u8>,
-    syslog_name: Vec<u8>,
-    ids: (u32, u32),
+struct LastId {
+    bytes: Vec<u8>,
+    /// `None` before any bytes were interned.
+    id: Option<u32>,
+}
+
+impl LastId {
+    #[inline]
+    fn id(&mut self, bytes: &[u8], strings: &mut Interner) -> u32 {
+        match self.id {
+            Some(id) if same_bytes(&self.bytes, bytes) => id,
+            _ => self.intern(bytes, strings),
+        }
+    }
+
+    /// Other bytes than last time: rare, kept out of line.
+    #[inline(never)]
+    fn intern(&mut self, bytes: &[u8], strings: &mut Interner) -> u32 {
+        let id = strings.id(bytes);
+        self.bytes.clear();
+        self.bytes.extend_from_slice(bytes);
+        self.id = Some(id);
+        id
+    }
+}
+
+/// The previous line's host and syslog name, and the last smtpd line's tag, as interned.
+#[derive(Debug, Default)]
+struct LastIds {
+    host: LastId,
+    syslog_name: LastId,
+    session_tag: LastId,
 }
 
 pub struct Tracker {
     config: TrackerConfig,
     strings: Interner,
-    last_origin: LastOrigin,
+    last_ids: LastIds,
     texts: Texts,
     live: Live,
     /// Ended messages handed on before their linger was over (memory pressure), with the
@@ -487,7 +517,7 @@ impl Tracker {
         Tracker {
             config,
             strings: Interner::default(),
-            last_origin: LastOrigin::default(),
+            last_ids: LastIds::default(),
             texts: Texts::default(),
             live: Live::default(),
             handed_on: KeyMap::default(),
@@ -1030,28 +1060,23 @@ impl Tracker {
         }
     }
 
-    /// The IDs of a line's host and syslog name. Consecutive lines nearly always share both:
-    /// two comparisons with the previous line's instead of two interner lookups.
+    /// The IDs of a line's host and syslog name.
     fn origin_ids(&mut self, host: &[u8], syslog_name: &[u8]) -> (u32, u32) {
-        let last = &mut self.last_origin;
-        if same_bytes(&last.host, host) && same_bytes(&last.syslog_name, syslog_name) {
-            return last.ids;
-        }
-        let ids = (self.strings.id(host), self.strings.id(syslog_name));
-        let last = &mut self.last_origin;
-        last.host.clear();
-        last.host.extend_from_slice(host);
-        last.syslog_name.clear();
-        last.syslog_name.extend_from_slice(syslog_name);
-        last.ids = ids;
-        ids
+        let last = &mut self.last_ids;
+        (
+            last.host.id(host, &mut self.strings),
+            last.syslog_name.id(syslog_name, &mut self.strings),
+        )
     }
 
     /// The smtpd session of a line whose host is `host` (its interned ID, found once per line).
     fn session_key(&mut self, ctx: &LineContext<'_>, host: u32) -> SessionKey {
         SessionKey {
             host,
-            tag: self.strings.id(ctx.envelope.program.tag),
+            tag: self
+                .last_ids
+                .session_tag
+                .id(ctx.envelope.program.tag, &mut self.strings),
             pid: ctx.envelope.pid.unwrap_or(0),
         }
     }
