@@ -354,16 +354,21 @@ impl AddressFolding {
 
 /// `User@Example.COM` → `User@example.com`; no allocation when already lower case.
 pub fn lower_domain(a: Cow<'_, str>) -> Cow<'_, str> {
-    // One pass over the bytes: most addresses are already lower case, and are handed back.
-    // The domain is looked at whole (no early exit), which the compiler does a word at a time.
+    // Most addresses hold no capital letter at all: one look at the whole address (no early
+    // exit, which the compiler does many bytes at a time) hands them back; only the others
+    // are searched for their `@` (a byte at a time) and their domain looked at.
     let bytes = a.as_bytes();
-    let upper_after_at = bytes.iter().position(|&b| b == b'@').is_some_and(|at| {
-        bytes
-            .get(at..)
-            .unwrap_or_default()
-            .iter()
-            .fold(false, |upper, b| upper | b.is_ascii_uppercase())
-    });
+    let any_upper = |b: &[u8]| {
+        b.iter()
+            .fold(false, |upper, c| upper | c.is_ascii_uppercase())
+    };
+    if !any_upper(bytes) {
+        return a;
+    }
+    let upper_after_at = bytes
+        .iter()
+        .position(|&b| b == b'@')
+        .is_some_and(|at| any_upper(bytes.get(at..).unwrap_or_default()));
     if !upper_after_at {
         return a;
     }
@@ -536,6 +541,22 @@ pub fn client_domain(name: &str, ip: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_domain_is_lowered() {
+        for (address, folded, borrowed) in [
+            ("user@example.com", "user@example.com", true),
+            ("User.Name@example.com", "User.Name@example.com", true),
+            ("User@Example.COM", "User@example.com", false),
+            ("a@b@C.org", "a@b@c.org", false),
+            ("LocalUser", "LocalUser", true),
+            ("", "", true),
+        ] {
+            let out = lower_domain(Cow::Borrowed(address));
+            assert_eq!(out, folded, "{address}");
+            assert_eq!(matches!(out, Cow::Borrowed(_)), borrowed, "{address}");
+        }
+    }
 
     #[test]
     fn replies_fold_what_varies() {

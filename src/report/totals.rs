@@ -8,6 +8,7 @@ use crate::output::Style;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 /// The counts of one host (or of all).
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -95,6 +96,10 @@ impl Verdicts {
 #[derive(Default)]
 pub struct Totals {
     by_host: BTreeMap<String, Counts>,
+    /// The counts of the last host's messages not yet added to `by_host` (added when the host
+    /// changes, or for the view): consecutive messages nearly always share their host, so it
+    /// is compared instead of looked up for each message.
+    last_host: Option<(Arc<str>, Counts)>,
     senders: Distinct,
     sender_domains: Distinct,
     recipients: Distinct,
@@ -155,13 +160,32 @@ impl Totals {
         }
         c.expired = expired(f);
         if c != Counts::default() {
-            count(&mut self.by_host, &m.host, |counts| counts.add(&c));
+            match &mut self.last_host {
+                // The tracker shares one `Arc` per host: the pointers nearly always settle it.
+                Some((host, counts)) if Arc::ptr_eq(host, &m.host) || *host == m.host => {
+                    counts.add(&c)
+                }
+                last => {
+                    if let Some((host, counts)) = last.replace((m.host.clone(), c)) {
+                        count(&mut self.by_host, &host, |all| all.add(&counts));
+                    }
+                }
+            }
         }
+    }
+
+    /// The messages' counts by host, the last host's included.
+    fn messages_by_host(&self) -> BTreeMap<String, Counts> {
+        let mut by_host = self.by_host.clone();
+        if let Some((host, counts)) = &self.last_host {
+            count(&mut by_host, host, |all| all.add(counts));
+        }
+        by_host
     }
 
     /// Every count by host, the verdict lines' and the messages'.
     pub fn by_host(&self, verdicts: &Verdicts) -> BTreeMap<String, Counts> {
-        let mut by_host = self.by_host.clone();
+        let mut by_host = self.messages_by_host();
         for (host, c) in &verdicts.by_host {
             count(&mut by_host, host, |counts| counts.add(c));
         }
@@ -170,7 +194,13 @@ impl Totals {
 
     pub fn view(&self, verdicts: &Verdicts) -> TotalsView {
         let mut all = Counts::default();
-        for c in self.by_host.values().chain(verdicts.by_host.values()) {
+        let last = self.last_host.iter().map(|(_, counts)| counts);
+        for c in self
+            .by_host
+            .values()
+            .chain(last)
+            .chain(verdicts.by_host.values())
+        {
             all.add(c);
         }
         let base = all.delivered + all.rejected + all.discarded;
