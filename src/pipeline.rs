@@ -671,14 +671,20 @@ fn run_threaded<'a, S: HandOn + ?Sized>(
         // Before the join: a sink's rest on the parsing thread is replayed the last messages
         // and let go there once the correlator has handed them on.
         let outcome = correlator.finish(errors, stopped, sources);
-        let rest_stopped = reader
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        Outcome {
-            stopped: outcome.stopped || rest_stopped,
-            ..outcome
-        }
+        joined(outcome, reader)
     })
+}
+
+/// `outcome` once `thread`, which ran part of the sink and says whether it asked to stop, has
+/// ended: stopped if either stopped; a panic there is raised again here.
+fn joined(outcome: Outcome, thread: std::thread::ScopedJoinHandle<'_, bool>) -> Outcome {
+    let sink_stopped = thread
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    Outcome {
+        stopped: outcome.stopped || sink_stopped,
+        ..outcome
+    }
 }
 
 /// The parsing thread's end of the hand-over: each chunk goes to the correlating thread, then
@@ -1001,13 +1007,7 @@ fn run_with_sink_thread(
         // Closed already unless the run stopped; the messages the sink's thread sends back
         // until it ends are dropped here, with the relay.
         relay.to_sink = None;
-        let sink_stopped = consumer
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        Outcome {
-            stopped: outcome.stopped || sink_stopped,
-            ..outcome
-        }
+        joined(outcome, consumer)
     })
 }
 
