@@ -123,49 +123,92 @@ fn next_field<'a>(rest: &'a [u8], expected: &mut usize) -> Option<(Field, &'a [u
     Some((field, rest.get(eq + 1..).unwrap_or_default()))
 }
 
+/// What a delivery line says before its `status=`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Fields<'a> {
+    to: Option<&'a [u8]>,
+    orig_to: Option<&'a [u8]>,
+    relay: Option<&'a [u8]>,
+    conn_use: Option<u32>,
+    delay: Option<f64>,
+    delays: Option<Delays>,
+    dsn: Option<&'a [u8]>,
+}
+
 /// The fields of a delivery status line, after `QID: `.
 pub fn parse_delivery(queue_id: QueueId, text: &[u8]) -> Option<Event<'_>> {
+    match in_postfix_order(text) {
+        Some((fields, status)) => delivery(queue_id, fields, status),
+        None => any_order(queue_id, text),
+    }
+}
+
+/// A delivery line laid out exactly as Postfix writes it — `to=<…>, [orig_to=<…>, ]relay=…,
+/// [conn_use=…, ]delay=…, delays=…, dsn=…, status=…` — read at its fixed keys in one pass,
+/// without looking for where each field ends twice (about half of what `any_order` costs).
+/// `None` at the first byte that differs from that layout: `any_order` then reads the line
+/// from its start. Whatever this reads, `any_order` reads the same (a test checks): each value
+/// is read the way `any_order` reads it, and only where `any_order` would read it whole.
+fn in_postfix_order(text: &[u8]) -> Option<(Fields<'_>, &[u8])> {
+    let (to, rest) = angle_value(text.strip_prefix(b"to=<")?)?;
+    let mut fields = Fields {
+        to: Some(to),
+        ..Fields::default()
+    };
+    let mut rest = rest.strip_prefix(b", ")?;
+    if let Some(after) = rest.strip_prefix(b"orig_to=<") {
+        let (orig_to, after) = angle_value(after)?;
+        fields.orig_to = Some(orig_to);
+        rest = after.strip_prefix(b", ")?;
+    }
+    let (relay, mut rest) = plain_value(rest.strip_prefix(b"relay=")?)?;
+    fields.relay = Some(relay);
+    if let Some(after) = rest.strip_prefix(b"conn_use=") {
+        let (conn_use, after) = plain_value(after)?;
+        fields.conn_use = parse_u64(conn_use).and_then(|n| u32::try_from(n).ok());
+        rest = after;
+    }
+    // The numbers end where the next key starts: found in the pass that reads them.
+    let delay = rest.strip_prefix(b"delay=")?;
+    let (seconds, used) = leading_seconds(delay)?;
+    fields.delay = Some(seconds);
+    let (delays, rest) = read_delays(delay.get(used..)?.strip_prefix(b", delays=")?)?;
+    fields.delays = Some(delays);
+    let (dsn, rest) = plain_value(rest.strip_prefix(b", dsn=")?)?;
+    fields.dsn = Some(word(dsn).0);
+    Some((fields, rest.strip_prefix(b"status=")?))
+}
+
+/// A value not in angle brackets that ends at a `,`, and the text after that `,` and the
+/// space that must follow it; `None` otherwise.
+fn plain_value(text: &[u8]) -> Option<(&[u8], &[u8])> {
+    if text.first() == Some(&b'<') {
+        return None;
+    }
+    let end = find_byte(text, b',')?;
+    Some((
+        text.get(..end).unwrap_or_default(),
+        text.get(end..).unwrap_or_default().strip_prefix(b", ")?,
+    ))
+}
+
+/// The fields in any order, known or not, each read up to its end: the last of each wins.
+fn any_order(queue_id: QueueId, text: &[u8]) -> Option<Event<'_>> {
     let mut rest = text;
     let mut expected = 0;
-    let mut to = None;
-    let mut orig_to = None;
-    let mut relay = None;
-    let mut conn_use = None;
-    let mut delay = None;
-    let mut delays = None;
-    let mut dsn = None;
+    let mut fields = Fields::default();
     loop {
         let Some((field, after)) = next_field(rest, &mut expected) else {
-            return cut(queue_id, to);
+            return cut(queue_id, fields.to);
         };
         if field == Field::Status {
-            let (status, reply) = word(after);
-            let status = DeliveryStatus::parse(status)?;
-            // The reply is everything in the outer parentheses; it may itself hold parentheses.
-            let reply = reply
-                .strip_prefix(b"(")
-                .map(|r| r.strip_suffix(b")").unwrap_or(r))
-                .unwrap_or(reply);
-            return Some(Event::Delivery(Delivery {
-                queue_id,
-                to: to?,
-                orig_to,
-                relay,
-                conn_use,
-                delay,
-                delays,
-                dsn,
-                status,
-                reply,
-                queued_as: queued_as(reply),
-                forwarded_as: strip(reply, b"forwarded as ").and_then(|r| QueueId::new(trim_id(r))),
-            }));
+            return delivery(queue_id, fields, after);
         }
         let (value, next) = if let Some(inner) = after.strip_prefix(b"<") {
             match angle_value(inner) {
                 Some(found) => found,
                 // The line was cut inside the address.
-                None => return cut(queue_id, to),
+                None => return cut(queue_id, fields.to),
             }
         } else {
             let end = find_byte(after, b',').unwrap_or(after.len());
@@ -175,22 +218,49 @@ pub fn parse_delivery(queue_id: QueueId, text: &[u8]) -> Option<Event<'_>> {
             )
         };
         match field {
-            Field::To => to = Some(value),
-            Field::OrigTo => orig_to = Some(value),
-            Field::Relay => relay = Some(value),
-            Field::ConnUse => conn_use = parse_u64(value).and_then(|n| u32::try_from(n).ok()),
-            Field::Delay => delay = parse_seconds(value),
-            Field::Delays => delays = parse_delays(value),
+            Field::To => fields.to = Some(value),
+            Field::OrigTo => fields.orig_to = Some(value),
+            Field::Relay => fields.relay = Some(value),
+            Field::ConnUse => {
+                fields.conn_use = parse_u64(value).and_then(|n| u32::try_from(n).ok())
+            }
+            Field::Delay => fields.delay = parse_seconds(value),
+            Field::Delays => fields.delays = parse_delays(value),
             // The seed writes `dsn=2.0.0 (ok)`: keep the code, drop the comment.
-            Field::Dsn => dsn = Some(word(value).0),
+            Field::Dsn => fields.dsn = Some(word(value).0),
             Field::Status | Field::Other => {}
         }
         rest = next.strip_prefix(b",").unwrap_or(next);
         rest = rest.strip_prefix(b" ").unwrap_or(rest);
         if rest.is_empty() {
-            return cut(queue_id, to);
+            return cut(queue_id, fields.to);
         }
     }
+}
+
+/// The delivery the fields describe, given the text after `status=`.
+fn delivery<'a>(queue_id: QueueId, fields: Fields<'a>, status: &'a [u8]) -> Option<Event<'a>> {
+    let (status, reply) = word(status);
+    let status = DeliveryStatus::parse(status)?;
+    // The reply is everything in the outer parentheses; it may itself hold parentheses.
+    let reply = reply
+        .strip_prefix(b"(")
+        .map(|r| r.strip_suffix(b")").unwrap_or(r))
+        .unwrap_or(reply);
+    Some(Event::Delivery(Delivery {
+        queue_id,
+        to: fields.to?,
+        orig_to: fields.orig_to,
+        relay: fields.relay,
+        conn_use: fields.conn_use,
+        delay: fields.delay,
+        delays: fields.delays,
+        dsn: fields.dsn,
+        status,
+        reply,
+        queued_as: queued_as(reply),
+        forwarded_as: strip(reply, b"forwarded as ").and_then(|r| QueueId::new(trim_id(r))),
+    }))
 }
 
 /// The line ended before `status=`: keep the recipient when the address itself is whole.
@@ -200,27 +270,35 @@ fn cut(queue_id: QueueId, to: Option<&[u8]>) -> Option<Event<'_>> {
 }
 
 fn parse_delays(value: &[u8]) -> Option<Delays> {
-    // `a/b/c/d`, read left to right; anything after a fourth slash is ignored. Each number is
-    // read in the pass that finds the slash after it.
+    // Anything after a fourth slash is ignored.
+    let (delays, rest) = read_delays(value)?;
+    matches!(rest.first(), None | Some(b'/')).then_some(delays)
+}
+
+/// `a/b/c/d` at the start of `text`, read left to right, each number in the pass that finds
+/// the slash after it; the delays and the text after the fourth number.
+fn read_delays(text: &[u8]) -> Option<(Delays, &[u8])> {
     let mut parts = [0.0; 4];
-    let mut rest = value;
+    let mut rest = text;
     for (i, part) in parts.iter_mut().enumerate() {
         let (seconds, used) = leading_seconds(rest)?;
         *part = seconds;
-        rest = match rest.get(used) {
-            Some(b'/') => rest.get(used + 1..).unwrap_or_default(),
-            // The last number may end the field; the others must end at a slash.
-            None if i == 3 => &[],
-            _ => return None,
-        };
+        rest = rest.get(used..).unwrap_or_default();
+        // The others must end at a slash.
+        if i < 3 {
+            rest = rest.strip_prefix(b"/")?;
+        }
     }
     let [before_qmgr, in_qmgr, conn_setup, transmission] = parts;
-    Some(Delays {
-        before_qmgr,
-        in_qmgr,
-        conn_setup,
-        transmission,
-    })
+    Some((
+        Delays {
+            before_qmgr,
+            in_qmgr,
+            conn_setup,
+            transmission,
+        },
+        rest,
+    ))
 }
 
 /// The ID in `… queued as ID` (the last one: a filter's reply may quote the next hop's).
@@ -422,6 +500,52 @@ mod tests {
             b"1A2B3C4D5E: to=<a@b>, relay=none, delay=2, delays=1/2/3/4x, status=sent (ok)",
         );
         assert!(d.delays.is_none());
+    }
+
+    /// Delivery lines as Postfix writes them, each field that may be left out both ways.
+    const IN_ORDER_LINES: [&[u8]; 6] = [
+        b"to=<ok-s02@vol-ok.test>, relay=127.0.0.2[127.0.0.2]:2525, delay=0.04, delays=0.01/0.02/0.01/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+        b"to=<a@filtered.test>, orig_to=<b@x.test>, relay=127.0.0.1[127.0.0.1]:10025, conn_use=2, delay=0.13, delays=0/0.01/0.05/0.08, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10026): 250 2.0.0 Ok: queued as 48AD0BC257)",
+        b"to=<fwd@lab.example>, orig_to=<x@lab.example>, relay=local, delay=0.01, delays=0/0/0/0, dsn=2.0.0, status=sent (forwarded as 3757BBC25F)",
+        b"to=<r@example.com>, relay=mail.example.com[203.0.113.1]:25, conn_use=12, delay=5, delays=0.01/0.01/0.01/4.97, dsn=4.0.0 (temporary failure), status=deferred (host mail.example.com[203.0.113.1] said: 450 4.7.1 Try again (in reply to RCPT TO command))",
+        b"to=<>, relay=none, delay=123456.5, delays=123456/0.5/0/0, dsn=5.4.4, status=bounced (Host or domain name not found)",
+        b"to=<\"odd>x\"@q.test>, relay=local, delay=0, delays=0/0/0/0, dsn=2.0.0, status=sent (delivered to maildir)",
+    ];
+
+    #[test]
+    fn read_in_postfix_order_or_in_any_order_alike() {
+        let id = QueueId::new(b"1A2B3C4D5E").unwrap();
+        let alike = |text: &[u8]| {
+            assert_eq!(
+                format!("{:?}", parse_delivery(id, text)),
+                format!("{:?}", any_order(id, text)),
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+        };
+        for line in IN_ORDER_LINES {
+            assert!(
+                in_postfix_order(line).is_some(),
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+            // Every cut, every byte left out, and every byte changed for one that ends,
+            // starts or separates a field or a number.
+            for at in 0..=line.len() {
+                alike(&line[..at]);
+                if at == line.len() {
+                    break;
+                }
+                let mut without = line.to_vec();
+                without.remove(at);
+                alike(&without);
+                for b in *b",; <>=/.:09xs()" {
+                    let mut changed = line.to_vec();
+                    changed[at] = b;
+                    alike(&changed);
+                }
+            }
+        }
     }
 
     #[test]
