@@ -9,7 +9,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::parse::bytes::{
-    equal_bytes, find_byte, first_equal_byte, head16, parse_u64, word, word_at,
+    equal_bytes, find_byte, first_equal_byte, head16, in_range, parse_u64, word, word_at,
+    word_digits, HIGHS, LOWS,
 };
 
 /// A timestamp as written in the log, before the year and zone are known.
@@ -340,23 +341,15 @@ fn tag_and_pid(text: &[u8]) -> Option<(Program<'_>, Option<u32>, &[u8])> {
     }
 }
 
-/// A pid of one to nine digits (always a `u32`) and its `]`, read in one pass: most lines'.
-/// Where its `]` stands and the pid; `None` for anything else, which `tag_and_pid` reads
-/// the long way.
+/// A pid of one to seven digits and its `]`, read as one word: most lines'. Where its `]`
+/// stands and the pid; `None` for anything else, which `tag_and_pid` reads the long way.
 fn short_pid(text: &[u8]) -> Option<(usize, Option<u32>)> {
-    let mut pid = 0u32;
-    for (i, &b) in text.iter().enumerate() {
-        let digit = b.wrapping_sub(b'0');
-        if digit >= 10 {
-            return (b == b']' && i > 0).then_some((i, Some(pid)));
-        }
-        // A tenth digit: the pid may not fit.
-        if i == 9 {
-            return None;
-        }
-        pid = pid * 10 + u32::from(digit);
-    }
-    None
+    let word = word_at(text, 0)?;
+    let digits = in_range(word & LOWS, b'0', b'9') & !word;
+    // The first byte that is no digit: zeros stand past the text's end.
+    let end = ((!digits & HIGHS).trailing_zeros() / 8) as usize;
+    let close = (word >> (8 * end.min(7))) as u8 == b']';
+    ((1..8).contains(&end) && close).then(|| (end, Some(word_digits(word, end))))
 }
 
 /// Skips a Solaris `[ID 197553 mail.info] ` marker.
@@ -709,6 +702,35 @@ mod tests {
         assert_eq!(short_pid(b"12]"), Some((2, Some(12))));
         assert_eq!(short_pid(b"]"), None);
         assert_eq!(short_pid(b"1234567890]"), None);
+        assert_eq!(short_pid(b"1234567]: x"), Some((7, Some(1_234_567))));
+        assert_eq!(short_pid(b"12345678]"), None);
+    }
+
+    #[test]
+    fn a_pid_read_as_one_word_reads_as_digit_by_digit() {
+        // Every length around the word's, each digit in each place, every byte after.
+        let mut state = 0x5851_f42d_4c95_7f2d_u64;
+        for len in 0..12 {
+            for _ in 0..2_000 {
+                crate::parse::bytes::xorshift(&mut state);
+                let mut text: Vec<u8> = (0..len)
+                    .map(|i| b'0' + (state.rotate_left(i as u32 * 5) % 10) as u8)
+                    .collect();
+                text.push((state >> 56) as u8);
+                text.extend_from_slice(b": x");
+                let end = text.iter().position(|b| !b.is_ascii_digit()).unwrap();
+                let want = (end > 0 && text[end] == b']').then(|| {
+                    (
+                        end,
+                        parse_u64(&text[..end]).and_then(|p| u32::try_from(p).ok()),
+                    )
+                });
+                match short_pid(&text) {
+                    Some(got) => assert_eq!(Some(got), want, "{text:?}"),
+                    None => assert!(want.is_none() || end > 7, "{text:?}"),
+                }
+            }
+        }
     }
 
     #[test]

@@ -132,6 +132,15 @@ pub(crate) const ONES: u64 = u64::from_le_bytes([0x01; 8]);
 pub(crate) const HIGHS: u64 = ONES * 0x80;
 pub(crate) const LOWS: u64 = ONES * 0x7f;
 
+/// The high bit of each byte of `word` (each below 0x80) that lies in `lo..=hi`. Adding
+/// `0x80 - lo` sets a byte's high bit exactly when it is at least `lo`, adding `0x7f - hi`
+/// exactly when it is above `hi`; bytes below 0x80 never carry into their neighbour.
+pub(crate) const fn in_range(word: u64, lo: u8, hi: u8) -> u64 {
+    let at_least_lo = word.wrapping_add(ONES * (0x80 - lo as u64));
+    let above_hi = word.wrapping_add(ONES * (0x7f - hi as u64));
+    at_least_lo & !above_hi & HIGHS
+}
+
 /// The high bit of each byte of `word` equal to `needle`, and of no other: exact for every
 /// byte (unlike the zero-byte test `find_byte` uses, which is exact for the first match only).
 #[inline]
@@ -150,6 +159,18 @@ pub fn equal_bytes(word: u64, needle: u8) -> u64 {
 pub fn first_equal_byte(word: u64, needle: u8) -> u64 {
     let v = word ^ (ONES * u64::from(needle));
     v.wrapping_sub(ONES) & !v & HIGHS
+}
+
+/// The number written by the first `n` bytes of `word` (1 to 7 ASCII digits, the first byte
+/// lowest), all converted at once: the digits moved to the top of the word behind zeros, then
+/// pairs, fours and eights of them joined by three multiplications.
+#[inline]
+pub fn word_digits(word: u64, n: usize) -> u32 {
+    debug_assert!((1..=7).contains(&n));
+    let digits = word << (64 - 8 * n as u32);
+    let pairs = ((digits & (ONES * 0x0f)).wrapping_mul(2561)) >> 8;
+    let fours = ((pairs & 0x00ff_00ff_00ff_00ff).wrapping_mul(6_553_601)) >> 16;
+    ((fours & 0x0000_ffff_0000_ffff).wrapping_mul(42_949_672_960_001) >> 32) as u32
 }
 
 /// Position of the first `a` or `b` in `text`: `find_byte` for two needles (eight bytes at a

@@ -85,35 +85,73 @@ impl LineParser {
     }
 }
 
+/// Which reader understands a daemon's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    Smtpd,
+    Postscreen,
+    Dnsblog,
+    Tlsproxy,
+    Cleanup,
+    Pickup,
+    Qmgr,
+    Bounce,
+    Master,
+    Script,
+    Postsuper,
+    Statistics,
+    Delivery,
+}
+
+/// The reader of `daemon`'s lines. A name with a suffix (`smtpd.local`: a service whose
+/// daemon name carries one) is read as the name before its dot: looked for only when the whole
+/// name is none of the known ones, as most names are.
+fn reader(daemon: &[u8]) -> Reader {
+    match daemon {
+        b"smtpd" | b"qmqpd" => Reader::Smtpd,
+        b"postscreen" => Reader::Postscreen,
+        b"dnsblog" => Reader::Dnsblog,
+        b"tlsproxy" => Reader::Tlsproxy,
+        b"cleanup" => Reader::Cleanup,
+        b"pickup" => Reader::Pickup,
+        b"qmgr" | b"nqmgr" => Reader::Qmgr,
+        b"bounce" | b"defer" | b"trace" => Reader::Bounce,
+        b"master" => Reader::Master,
+        b"postfix-script" => Reader::Script,
+        b"postsuper" => Reader::Postsuper,
+        b"anvil" | b"scache" | b"verify" | b"postscreen_cache" => Reader::Statistics,
+        // smtp, lmtp, local, virtual, pipe, error, discard, retry — and any service name
+        // master.cf gives a delivery agent (`postfix/dovecot`, `postfix/relay` …).
+        _ => match bytes::find_byte(daemon, b'.') {
+            // The name before the dot holds none: this goes one level deep at most.
+            Some(dot) => reader(daemon.get(..dot).unwrap_or_default()),
+            None => Reader::Delivery,
+        },
+    }
+}
+
 /// Reads the text of a line written by `daemon`.
 pub fn parse_text<'a>(daemon: &[u8], severity: Severity, text: &'a [u8]) -> Option<Event<'a>> {
-    // `smtpd.local`: a service whose daemon name carries a suffix.
-    let daemon = match bytes::find_byte(daemon, b'.') {
-        Some(dot) => daemon.get(..dot).unwrap_or_default(),
-        None => daemon,
-    };
-    let event = match daemon {
-        b"smtpd" | b"qmqpd" => smtpd::parse(severity, text),
-        b"postscreen" => postscreen::parse(text),
-        b"dnsblog" => postscreen::parse_dnsblog(text),
-        b"tlsproxy" => postscreen::parse_tlsproxy(text),
-        b"cleanup" => cleanup::parse(text),
-        b"pickup" => cleanup::parse_pickup(text),
-        b"qmgr" | b"nqmgr" => qmgr::parse(text),
-        b"bounce" | b"defer" | b"trace" => bounce::parse(text),
-        b"master" => master::parse(text),
-        b"postfix-script" => master::parse_script(text),
-        b"postsuper" => master::parse_postsuper(text),
-        b"anvil" | b"scache" | b"verify" | b"postscreen_cache" => text
+    let event = match reader(daemon) {
+        Reader::Smtpd => smtpd::parse(severity, text),
+        Reader::Postscreen => postscreen::parse(text),
+        Reader::Dnsblog => postscreen::parse_dnsblog(text),
+        Reader::Tlsproxy => postscreen::parse_tlsproxy(text),
+        Reader::Cleanup => cleanup::parse(text),
+        Reader::Pickup => cleanup::parse_pickup(text),
+        Reader::Qmgr => qmgr::parse(text),
+        Reader::Bounce => bounce::parse(text),
+        Reader::Master => master::parse(text),
+        Reader::Script => master::parse_script(text),
+        Reader::Postsuper => master::parse_postsuper(text),
+        Reader::Statistics => text
             .starts_with(b"statistics: ")
             .then_some(Event::Statistics { text })
             .or_else(|| {
                 text.starts_with(b"cache ")
                     .then_some(Event::Statistics { text })
             }),
-        // smtp, lmtp, local, virtual, pipe, error, discard, retry — and any service name
-        // master.cf gives a delivery agent (`postfix/dovecot`, `postfix/relay` …).
-        _ => delivery::parse(text),
+        Reader::Delivery => delivery::parse(text),
     };
     // Returned as it stands when understood: chaining `or_else` moved the 230-byte event
     // twice for every line.
@@ -187,6 +225,23 @@ mod tests {
             p.parse(b"Aug 15 08:00:00 h postfix/smtpd[1]: something new"),
             Parsed::Postfix { event: None, .. }
         ));
+    }
+
+    #[test]
+    fn a_suffixed_daemon_is_read_as_the_name_before_its_dot() {
+        for (daemon, want) in [
+            (&b"smtpd"[..], Reader::Smtpd),
+            (b"smtpd.local", Reader::Smtpd),
+            (b"qmgr.x.y", Reader::Qmgr),
+            (b"cleanup.", Reader::Cleanup),
+            (b"smtp", Reader::Delivery),
+            (b"smtp.smtpd", Reader::Delivery),
+            (b".smtpd", Reader::Delivery),
+            (b"", Reader::Delivery),
+            (b"postscreen_cache", Reader::Statistics),
+        ] {
+            assert_eq!(reader(daemon), want, "{}", String::from_utf8_lossy(daemon));
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Postfix queue IDs: short (`1A2B3C4D5E`, hex by default but the seed writes `5F6G7H8I9J`),
 //! long (`enable_long_queue_ids`: `4Ybc2m1DTzz9sqk`), and the `NOQUEUE` placeholder.
 
-use super::bytes::{word_at, HIGHS, LOWS, ONES};
+use super::bytes::{in_range, word_at, HIGHS, LOWS, ONES};
 use std::fmt;
 
 /// The longest queue ID kept. Long IDs are 12–17 characters; 24 leaves room for oddities.
@@ -69,15 +69,6 @@ struct Run {
 
 /// How many eight-byte words `Run::of` looks at: enough to see past `MAX`.
 const WORDS: usize = MAX.div_ceil(8) + 1;
-
-/// The high bit of each byte of `word` (each below 0x80) that lies in `lo..=hi`. Adding
-/// `0x80 - lo` sets a byte's high bit exactly when it is at least `lo`, adding `0x7f - hi`
-/// exactly when it is above `hi`; bytes below 0x80 never carry into their neighbour.
-const fn in_range(word: u64, lo: u8, hi: u8) -> u64 {
-    let at_least_lo = word.wrapping_add(ONES * (0x80 - lo as u64));
-    let above_hi = word.wrapping_add(ONES * (0x7f - hi as u64));
-    at_least_lo & !above_hi & HIGHS
-}
 
 impl Run {
     /// Every Postfix line goes through here: eight bytes at a time, with the tests of the
