@@ -8,20 +8,23 @@ pub fn parse(text: &[u8]) -> Option<Event<'_>> {
     let (Lead::Id(queue_id), rest) = lead(text) else {
         return None;
     };
-    if rest == b"removed" {
-        return Some(Event::Removed { queue_id });
-    }
-    if rest.starts_with(b"skipped, still being delivered") {
-        return Some(Event::Diagnostic {
-            queue_id: Some(queue_id),
-            text: rest,
-        });
-    }
-    if rest.starts_with(b"to=") {
-        // qmgr itself logs deliveries it decides without an agent (suspended transports).
-        return super::delivery::parse_delivery(queue_id, rest);
-    }
-    let after = strip(rest, b"from=")?;
+    // The most frequent first: a message enters the active queue once, and is removed once.
+    let Some(after) = strip(rest, b"from=") else {
+        if rest == b"removed" {
+            return Some(Event::Removed { queue_id });
+        }
+        if rest.starts_with(b"skipped, still being delivered") {
+            return Some(Event::Diagnostic {
+                queue_id: Some(queue_id),
+                text: rest,
+            });
+        }
+        if rest.starts_with(b"to=") {
+            // qmgr itself logs deliveries it decides without an agent (suspended transports).
+            return super::delivery::parse_delivery(queue_id, rest);
+        }
+        return None;
+    };
     // One pass, left to right: `from=<s>, size=N, nrcpt=N (queue active)` or
     // `from=<s>, status=expired, returned to sender`.
     let (from, tail) = match after.strip_prefix(b"<") {
@@ -66,10 +69,10 @@ fn sizes(tail: &[u8]) -> (Option<u64>, Option<u32>) {
     let nrcpt_of = |v: &[u8]| parse_u64(v).and_then(|n| u32::try_from(n).ok());
     // Exactly as qmgr writes it, `size=N, nrcpt=N (queue active)`: read in place. Nothing else
     // follows, so the general reading below would find the same two fields.
-    if let Some((size, after)) = strip(tail, b"size=").map(digits) {
-        if let Some((nrcpt, rest)) = strip(after, b", nrcpt=").map(digits) {
+    if let Some((size, after)) = strip(tail, b"size=").map(number) {
+        if let Some((nrcpt, rest)) = strip(after, b", nrcpt=").map(number) {
             if rest == b" (queue active)" || rest == b" (queue deferred)" {
-                return (parse_u64(size), nrcpt_of(nrcpt));
+                return (size, nrcpt.and_then(|n| u32::try_from(n).ok()));
             }
         }
     }
@@ -86,12 +89,23 @@ fn sizes(tail: &[u8]) -> (Option<u64>, Option<u32>) {
     (size, nrcpt)
 }
 
-/// The leading digits of `text` and the rest.
-fn digits(text: &[u8]) -> (&[u8], &[u8]) {
-    let n = text.iter().take_while(|b| b.is_ascii_digit()).count();
+/// The number the leading digits of `text` write, read as `parse_u64` reads them (`None` for
+/// none, or more than 19), in the pass that finds where they end; and the rest.
+fn number(text: &[u8]) -> (Option<u64>, &[u8]) {
+    let mut value: u64 = 0;
+    let mut used = 0;
+    for &b in text {
+        let digit = b.wrapping_sub(b'0');
+        if digit >= 10 {
+            break;
+        }
+        // Wrapping: past 19 digits the value is thrown away anyway.
+        value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
+        used += 1;
+    }
     (
-        text.get(..n).unwrap_or_default(),
-        text.get(n..).unwrap_or_default(),
+        (1..=19).contains(&used).then_some(value),
+        text.get(used..).unwrap_or_default(),
     )
 }
 
@@ -139,6 +153,29 @@ mod tests {
             (b"", (None, None)),
         ] {
             assert_eq!(sizes(tail), want, "{}", String::from_utf8_lossy(tail));
+        }
+    }
+
+    #[test]
+    fn a_number_read_where_it_stands_reads_as_parse_u64() {
+        for text in [
+            &b""[..],
+            b"x",
+            b"0",
+            b"401, nrcpt=1",
+            b"18446744073709551615",
+            b"9999999999999999999 x",
+            b"10000000000000000000",
+            b"123456789012345678901234",
+            b"12a",
+        ] {
+            let n = text.iter().take_while(|b| b.is_ascii_digit()).count();
+            assert_eq!(
+                number(text),
+                (parse_u64(&text[..n]), &text[n..]),
+                "{}",
+                String::from_utf8_lossy(text)
+            );
         }
     }
 

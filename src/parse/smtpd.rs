@@ -11,6 +11,11 @@ pub fn parse(severity: Severity, text: &[u8]) -> Option<Event<'_>> {
     if severity == Severity::Warning {
         return warning(text);
     }
+    // Most of smtpd's lines: no queue ID leads them (a space ends their first word), so none
+    // is looked for.
+    if text.starts_with(b"connect from ") || text.starts_with(b"disconnect from ") {
+        return session(text);
+    }
     let (lead, rest) = lead(text);
     match lead {
         Lead::Id(queue_id) => queued(queue_id, rest),
