@@ -240,8 +240,7 @@ fn any_order(queue_id: QueueId, text: &[u8]) -> Option<Event<'_>> {
 
 /// The delivery the fields describe, given the text after `status=`.
 fn delivery<'a>(queue_id: QueueId, fields: Fields<'a>, status: &'a [u8]) -> Option<Event<'a>> {
-    let (status, reply) = word(status);
-    let status = DeliveryStatus::parse(status)?;
+    let (status, reply) = status_and_reply(status)?;
     // The reply is everything in the outer parentheses; it may itself hold parentheses.
     let reply = reply
         .strip_prefix(b"(")
@@ -261,6 +260,16 @@ fn delivery<'a>(queue_id: QueueId, fields: Fields<'a>, status: &'a [u8]) -> Opti
         queued_as: queued_as(reply),
         forwarded_as: strip(reply, b"forwarded as ").and_then(|r| QueueId::new(trim_id(r))),
     }))
+}
+
+/// The status word of `status=WORD REPLY` and the text after its space. `sent`, most lines',
+/// matched with its space: the first space, where `word` would split.
+fn status_and_reply(text: &[u8]) -> Option<(DeliveryStatus, &[u8])> {
+    if let Some(reply) = text.strip_prefix(b"sent ") {
+        return Some((DeliveryStatus::Sent, reply));
+    }
+    let (status, reply) = word(text);
+    Some((DeliveryStatus::parse(status)?, reply))
 }
 
 /// The line ended before `status=`: keep the recipient when the address itself is whole.
@@ -545,6 +554,28 @@ mod tests {
                     alike(&changed);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn sent_matched_with_its_space_reads_as_its_word() {
+        for text in [
+            &b"sent (250 2.0.0 Ok)"[..],
+            b"sent ",
+            b"sent",
+            b"sent  (x)",
+            b"sentx (x)",
+            b"sen",
+            b"deferred (x)",
+            b"",
+        ] {
+            let (status, reply) = word(text);
+            assert_eq!(
+                status_and_reply(text),
+                DeliveryStatus::parse(status).map(|s| (s, reply)),
+                "{}",
+                String::from_utf8_lossy(text)
+            );
         }
     }
 
