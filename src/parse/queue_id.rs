@@ -147,6 +147,9 @@ impl Run {
 }
 
 /// Splits `QUEUEID: rest` or `NOQUEUE: rest`; the ID must stand first and be followed by `: `.
+// Inlined where it is called: one of a few callers per line, and the ID it returns stays out
+// of memory.
+#[inline(always)]
 pub fn lead(text: &[u8]) -> (Lead, &[u8]) {
     // A queue ID is all alphanumerics, so the run ends exactly where the `: ` must stand; one
     // pass over it both finds that end and checks the ID's shape.
