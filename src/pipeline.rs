@@ -759,7 +759,7 @@ fn parse_sources(
     tx: &mut ChunkSender<'_>,
 ) {
     let now = jiff::Timestamp::now();
-    let mut spares = SpareBlocks::default();
+    let mut spares = Spares::default();
     for (index, source) in sources.iter().enumerate() {
         let mut reader = match source.open() {
             Ok(r) => r,
@@ -773,7 +773,7 @@ fn parse_sources(
         let mut half = SourceParser::new(parser, Clock::new(time, source.mtime.unwrap_or(now)));
         let mut line_number = 0u64;
         loop {
-            let block = match reader.next_lines(spares.take(), BLOCK_LINES) {
+            let block = match reader.next_lines(spares.block(), BLOCK_LINES) {
                 Ok(Some(block)) => Arc::new(block),
                 Ok(None) => break,
                 Err(e) => {
@@ -783,7 +783,6 @@ fn parse_sources(
                     break;
                 }
             };
-            spares.keep(Arc::clone(&block));
             for lines in chunks_of(block.len()) {
                 let chunk = ChunkBytes {
                     source: index,
@@ -792,10 +791,9 @@ fn parse_sources(
                     lines,
                 };
                 line_number += chunk.lines.len() as u64;
-                if tx
-                    .send(Handover::Lines(parse_chunk(chunk, &mut half)))
-                    .is_break()
-                {
+                let parsed = parse_chunk(chunk, &mut half, spares.list());
+                spares.keep(&parsed);
+                if tx.send(Handover::Lines(parsed)).is_break() {
                     return;
                 }
             }
@@ -811,43 +809,82 @@ fn chunks_of(lines: usize) -> impl Iterator<Item = Range<usize>> {
         .map(move |from| from..lines.min(from + size))
 }
 
-/// Blocks handed over, kept until the threads their chunks went to let go of them, to be read
-/// into again: no new buffer (allocated and zeroed) per block, and each freed on the thread
+/// Chunks handed over, kept until the threads they went to let go of them, then taken apart
+/// to reuse their block (read into again) and their list of parsed lines: no new buffer
+/// (allocated and zeroed) per block and no new list per chunk, each freed on the thread
 /// that allocated it.
 #[derive(Default)]
-struct SpareBlocks(VecDeque<Arc<LineBlock>>);
+struct Spares {
+    /// Chunks handed over, oldest first.
+    sent: VecDeque<Arc<ParsedChunk>>,
+    blocks: Vec<LineBlock>,
+    lists: Vec<ParsedLines<'static>>,
+}
 
-impl SpareBlocks {
-    /// Blocks kept: more than are in flight between the threads (`CHUNKS_AHEAD` chunks
-    /// queued, one at work, the replays to a sink's thread), so that one is free when looked
-    /// for.
-    const KEPT: usize = 6;
+impl Spares {
+    /// Chunks kept: more than are in flight between the threads (`CHUNKS_AHEAD` queued, one
+    /// at work, `REPLAYS_AHEAD` to a sink's thread), so that the oldest is let go of by the
+    /// time it is looked at.
+    const KEPT: usize = 2 * (CHUNKS_AHEAD + REPLAYS_AHEAD);
 
-    /// The oldest block no chunk holds any more, to read into; otherwise a new one.
-    fn take(&mut self) -> LineBlock {
-        self.0
-            .iter()
-            .position(|block| Arc::strong_count(block) == 1)
-            .and_then(|free| self.0.remove(free))
-            .and_then(|block| Arc::try_unwrap(block).ok())
-            .unwrap_or_default()
-    }
-
-    fn keep(&mut self, block: Arc<LineBlock>) {
-        if self.0.len() >= Self::KEPT {
-            // Still held: freed by its last chunk.
-            self.0.pop_front();
+    fn keep(&mut self, chunk: &Arc<ParsedChunk>) {
+        if self.sent.len() >= Self::KEPT {
+            // Still held: freed by its last holder.
+            self.sent.pop_front();
         }
-        self.0.push_back(block);
+        self.sent.push_back(Arc::clone(chunk));
     }
+
+    /// A block to read into: one no chunk holds any more, or a new one.
+    fn block(&mut self) -> LineBlock {
+        // Chunks are let go of in the order they were handed over.
+        while let Some(oldest) = self.sent.pop_front() {
+            match Arc::try_unwrap(oldest) {
+                Ok(chunk) => self.take_apart(chunk),
+                Err(held) => {
+                    self.sent.push_front(held);
+                    break;
+                }
+            }
+        }
+        self.blocks.pop().unwrap_or_default()
+    }
+
+    /// A list for a chunk's parsed lines: an emptied one, or a new one.
+    fn list(&mut self) -> ParsedLines<'static> {
+        self.lists.pop().unwrap_or_default()
+    }
+
+    fn take_apart(&mut self, mut chunk: ParsedChunk) {
+        self.lists
+            .push(chunk.with_dependent_mut(|_, lines| emptied(std::mem::take(lines))));
+        // The block's last chunk frees it.
+        if let Ok(block) = Arc::try_unwrap(chunk.into_owner().block) {
+            self.blocks.push(block);
+        }
+    }
+}
+
+/// `lines` emptied, for lines that borrow anything: collected in place, the list keeps its
+/// room.
+// `filter` would keep the lines' lifetime; `filter_map` makes lines of another.
+#[allow(clippy::unnecessary_filter_map)]
+fn emptied(lines: ParsedLines<'_>) -> ParsedLines<'static> {
+    lines.into_iter().filter_map(|_| None).collect()
 }
 
 // Out of line, as the loop it sits in: inlined there, it took the parser in with it and let
 // the parser's own parts (envelope, text) out instead, 1.3 M instructions more per 100k lines.
 #[inline(never)]
-fn parse_chunk(bytes: ChunkBytes, half: &mut SourceParser<'_>) -> Arc<ParsedChunk> {
+/// `list`: an empty list to parse the lines into.
+fn parse_chunk(
+    bytes: ChunkBytes,
+    half: &mut SourceParser<'_>,
+    list: ParsedLines<'static>,
+) -> Arc<ParsedChunk> {
     Arc::new(ParsedChunk::new(bytes, |owner| {
-        let mut lines = Vec::with_capacity(owner.lines.len());
+        let mut lines: ParsedLines<'_> = list;
+        lines.reserve(owner.lines.len());
         for (number, raw) in (owner.first_line..).zip(owner.block.lines(owner.lines.clone())) {
             lines.push(ParsedLine::unparsed(raw, number));
             if let Some(line) = lines.last_mut() {
@@ -1391,6 +1428,18 @@ mod tests {
         for threads in [REST_ON_PARSING_THREAD_FROM, SINK_THREAD_FROM] {
             assert!(lines(threads) == one, "{threads} threads");
         }
+    }
+
+    #[test]
+    fn an_emptied_list_of_lines_keeps_its_room() {
+        let raw = b"not a log line".to_vec();
+        let lines: ParsedLines<'_> = (1..=CHUNK_LINES as u64)
+            .map(|number| ParsedLine::unparsed(&raw, number))
+            .collect();
+        let room = lines.capacity();
+        let list = emptied(lines);
+        assert!(list.is_empty());
+        assert_eq!(list.capacity(), room);
     }
 
     #[test]
