@@ -566,22 +566,27 @@ fn run_inline(
             Clock::new(&options.time, source.mtime.unwrap_or(now)),
         );
         let mut line_number = 0u64;
+        // Read a block at a time, as the parsing thread does, into the same two buffers.
+        let mut spare = LineBlock::default();
         loop {
-            let raw = match reader.next_line() {
-                Ok(Some(raw)) => raw,
+            let block = match reader.next_lines(spare, BLOCK_LINES) {
+                Ok(Some(block)) => block,
                 Ok(None) => break,
                 Err(e) => {
                     errors.push(e);
                     break;
                 }
             };
-            line_number += 1;
-            let mut line = ParsedLine::unparsed(raw, line_number);
-            half.parse_into(&mut line);
-            if correlator.line(&name, &line).is_break() {
-                stopped = true;
-                break 'sources;
+            for raw in block.lines(0..block.len()) {
+                line_number += 1;
+                let mut line = ParsedLine::unparsed(raw, line_number);
+                half.parse_into(&mut line);
+                if correlator.line(&name, &line).is_break() {
+                    stopped = true;
+                    break 'sources;
+                }
             }
+            spare = block;
         }
     }
     correlator.finish(errors, stopped, sources)
