@@ -19,7 +19,7 @@ mod rotation;
 mod source;
 
 pub(crate) use lines::line_end;
-pub use lines::LineReader;
+pub use lines::{LineBlock, LineReader};
 pub use rotation::order_rotated;
 pub use source::{default_sources, sources_from_args};
 
