@@ -85,6 +85,31 @@ fn word_at(s: &[u8], i: usize) -> u64 {
         .map_or(0, u64::from_ne_bytes)
 }
 
+/// Whether any byte is an ASCII capital letter, eight bytes at a time: the addresses checked
+/// for every counted message are short, and a byte-at-a-time look costs several times more.
+pub(crate) fn has_ascii_uppercase(bytes: &[u8]) -> bool {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // In each byte, the high bit of `h + 0x3f` says h >= b'A', that of `h + 0x25` h > b'Z'
+    // (h < 0x80 stays within its byte); `!w` leaves out bytes that are not ASCII.
+    let upper_in = |w: u64| {
+        let h = w & LOW7;
+        (h + 0x3f3f_3f3f_3f3f_3f3f) & !(h + 0x2525_2525_2525_2525) & !w & HIGH != 0
+    };
+    let mut words = bytes.chunks_exact(8);
+    let mut found = false;
+    for w in &mut words {
+        found |= upper_in(w.try_into().map_or(0, u64::from_ne_bytes));
+    }
+    // The rest in a word of its own, padded with zeros (no letter).
+    let mut last = [0u8; 8];
+    let rest = words.remainder();
+    if let Some(head) = last.get_mut(..rest.len()) {
+        head.copy_from_slice(rest);
+    }
+    found | upper_in(u64::from_ne_bytes(last))
+}
+
 /// The four bytes at `i` as a number (0 past the end, which the callers never ask).
 #[inline]
 fn half_at(s: &[u8], i: usize) -> u32 {
@@ -96,6 +121,25 @@ fn half_at(s: &[u8], i: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uppercase_found_as_byte_by_byte() {
+        for n in 0..40usize {
+            for c in [
+                b'@', b'A', b'M', b'Z', b'[', b'a', b'z', 0xc1, 0xda, 0xff, 0x5a,
+            ] {
+                for i in 0..n {
+                    let mut a: Vec<u8> = (0..n).map(|k| b'a' + (k % 26) as u8).collect();
+                    a[i] = c;
+                    let plain = a.iter().any(u8::is_ascii_uppercase);
+                    assert_eq!(has_ascii_uppercase(&a), plain, "{a:?}");
+                }
+            }
+        }
+        for b in 0..=255u8 {
+            assert_eq!(has_ascii_uppercase(&[b; 11]), b.is_ascii_uppercase(), "{b}");
+        }
+    }
 
     #[test]
     fn short_bytes_compare_as_slices_do() {

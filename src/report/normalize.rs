@@ -1,6 +1,7 @@
 //! Text the report groups by: remote replies with their variable parts folded, reject classes,
 //! address folding (VERP, SRS, domain case) and domains.
 
+use crate::text::has_ascii_uppercase;
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
@@ -354,21 +355,17 @@ impl AddressFolding {
 
 /// `User@Example.COM` → `User@example.com`; no allocation when already lower case.
 pub fn lower_domain(a: Cow<'_, str>) -> Cow<'_, str> {
-    // Most addresses hold no capital letter at all: one look at the whole address (no early
-    // exit, which the compiler does many bytes at a time) hands them back; only the others
-    // are searched for their `@` (a byte at a time) and their domain looked at.
+    // Most addresses hold no capital letter at all: one look at the whole address (eight
+    // bytes at a time) hands them back; only the others are searched for their `@` and their
+    // domain looked at.
     let bytes = a.as_bytes();
-    let any_upper = |b: &[u8]| {
-        b.iter()
-            .fold(false, |upper, c| upper | c.is_ascii_uppercase())
-    };
-    if !any_upper(bytes) {
+    if !has_ascii_uppercase(bytes) {
         return a;
     }
     let upper_after_at = bytes
         .iter()
         .position(|&b| b == b'@')
-        .is_some_and(|at| any_upper(bytes.get(at..).unwrap_or_default()));
+        .is_some_and(|at| has_ascii_uppercase(bytes.get(at..).unwrap_or_default()));
     if !upper_after_at {
         return a;
     }
