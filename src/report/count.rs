@@ -11,8 +11,8 @@
 //!   `dropped_max`, and the tally says it is approximate.
 
 use crate::text::same_bytes;
-use rustc_hash::{FxBuildHasher, FxHashSet, FxHasher};
-use std::hash::{BuildHasher, Hasher};
+use rustc_hash::{FxHashSet, FxHasher};
+use std::hash::Hasher;
 
 /// Relative accuracy of `Sketch` quantiles.
 pub const SKETCH_ACCURACY: f64 = 0.01;
@@ -234,11 +234,56 @@ impl Default for Distinct {
     }
 }
 
-/// A well-mixed 64-bit hash of bytes (Fx, then the SplitMix64 finaliser).
-pub fn hash64(bytes: &[u8]) -> u64 {
+/// The Fx hash of bytes: what `Tally` files keys under (its top bits are mixed enough for
+/// the map), and what `hash64` mixes further.
+fn fx_hash(bytes: &[u8]) -> u64 {
     let mut h = FxHasher::default();
     h.write(bytes);
-    mix64(h.finish())
+    h.finish()
+}
+
+/// A well-mixed 64-bit hash of bytes (Fx, then the SplitMix64 finaliser).
+pub fn hash64(bytes: &[u8]) -> u64 {
+    mix64(fx_hash(bytes))
+}
+
+/// A key with its hash worked out once, for a key counted by several sections (a recipient,
+/// its domain, a sender): each `Tally` and `Distinct` takes it without hashing it again.
+#[derive(Debug, Clone, Copy)]
+pub struct Hashed<'a> {
+    text: &'a str,
+    /// `fx_hash(text)`.
+    fx: u64,
+}
+
+impl<'a> Hashed<'a> {
+    pub fn new(text: &'a str) -> Hashed<'a> {
+        Hashed {
+            text,
+            fx: fx_hash(text.as_bytes()),
+        }
+    }
+
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+}
+
+/// A text and its hash kept beside it, for text owned elsewhere (a `Cow`) that is counted
+/// many times: `key` hands it out as a `Hashed` without hashing it again.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KeptHash(u64);
+
+impl KeptHash {
+    pub fn of(text: &str) -> KeptHash {
+        KeptHash(fx_hash(text.as_bytes()))
+    }
+
+    /// `text` as a key: it must be the text this hash was made `of`.
+    pub fn key<'a>(&self, text: &'a str) -> Hashed<'a> {
+        debug_assert_eq!(self.0, fx_hash(text.as_bytes()));
+        Hashed { text, fx: self.0 }
+    }
 }
 
 /// The SplitMix64 finaliser: every bit of the result depends on every bit of `z`.
@@ -251,7 +296,11 @@ pub fn mix64(z: u64) -> u64 {
 
 impl Distinct {
     pub fn add(&mut self, key: &str) {
-        let h = hash64(key.as_bytes());
+        self.add_hashed(Hashed::new(key));
+    }
+
+    pub fn add_hashed(&mut self, key: Hashed<'_>) {
+        let h = mix64(key.fx);
         let Some(set) = &mut self.exact else {
             self.register(h);
             return;
@@ -317,45 +366,59 @@ impl Weighted for u64 {
 /// Counters by key, at most `cap` keys (lossy counting beyond).
 #[derive(Debug, Clone)]
 pub struct Tally<V> {
-    map: hashbrown::HashMap<Box<str>, V, FxBuildHasher>,
+    /// (key, counter), filed under `fx_hash(key)`.
+    map: hashbrown::HashTable<(Box<str>, V)>,
     cap: usize,
     /// The heaviest weight ever dropped: the most any kept count may be short by.
     dropped_max: u64,
 }
 
+/// The `HashTable` probe for `key`: keys compared by words (`same_bytes`), as short keys
+/// (domains, addresses) cost a `memcmp` call each otherwise.
+fn same_key<V>(key: &str) -> impl Fn(&(Box<str>, V)) -> bool + '_ {
+    move |(k, _)| same_bytes(k.as_bytes(), key.as_bytes())
+}
+
+fn rehash<V>((k, _): &(Box<str>, V)) -> u64 {
+    fx_hash(k.as_bytes())
+}
+
 impl<V: Weighted> Tally<V> {
     pub fn new(cap: usize) -> Tally<V> {
         Tally {
-            map: hashbrown::HashMap::default(),
+            map: hashbrown::HashTable::new(),
             cap: cap.max(2),
             dropped_max: 0,
         }
     }
 
-    /// The entry for `key`, made when missing. One hash and one probe for a key already
-    /// counted (the usual case); allocates only for a new key.
+    /// The entry for `key`, made when missing.
     pub fn entry(&mut self, key: &str) -> &mut V {
+        self.entry_hashed(Hashed::new(key))
+    }
+
+    /// The entry for `key`, made when missing. One probe for a key already counted (the usual
+    /// case); allocates only for a new key.
+    pub fn entry_hashed(&mut self, key: Hashed<'_>) -> &mut V {
         // Pruning reorganises the map, so it must happen before the entry is taken; checking
         // `len` first costs nothing and keeps the hit path to one lookup.
-        if self.map.len() >= self.cap && !self.map.contains_key(key) {
+        if self.map.len() >= self.cap && self.map.find(key.fx, same_key(key.text)).is_none() {
             self.prune();
         }
-        // The map's own hash of `key`; keys compared by words (`same_bytes`): short keys
-        // (domains, addresses) cost a `memcmp` call each otherwise.
-        let hash = self.map.hasher().hash_one(key);
-        self.map
-            .raw_entry_mut()
-            .from_hash(hash, |k| same_bytes(k.as_bytes(), key.as_bytes()))
-            .or_insert_with(|| (Box::from(key), V::default()))
+        &mut self
+            .map
+            .entry(key.fx, same_key(key.text), rehash)
+            .or_insert_with(|| (Box::from(key.text), V::default()))
+            .into_mut()
             .1
     }
 
     fn prune(&mut self) {
-        let mut weights: Vec<u64> = self.map.values().map(Weighted::weight).collect();
+        let mut weights: Vec<u64> = self.map.iter().map(|(_, v)| v.weight()).collect();
         let mid = weights.len() / 2;
         let (_, &mut median, _) = weights.select_nth_unstable(mid);
         let mut dropped = 0;
-        self.map.retain(|_, v| {
+        self.map.retain(|(_, v)| {
             let w = v.weight();
             if w <= median {
                 dropped = dropped.max(w);
@@ -385,11 +448,13 @@ impl<V: Weighted> Tally<V> {
     }
 
     pub fn get(&self, key: &str) -> Option<&V> {
-        self.map.get(key)
+        let hash = fx_hash(key.as_bytes());
+        self.map.find(hash, same_key(key)).map(|(_, v)| v)
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut V> {
-        self.map.get_mut(key)
+        let hash = fx_hash(key.as_bytes());
+        self.map.find_mut(hash, same_key(key)).map(|(_, v)| v)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
@@ -519,6 +584,41 @@ mod tests {
                 Sample::new(x).map(|s| s.index)
             );
         }
+    }
+
+    #[test]
+    fn keys_hashed_once_count_as_keys_hashed_each_time() {
+        let keys = [
+            "a@b.example",
+            "",
+            "(local)",
+            "b.example",
+            "a@b.example",
+            "x",
+        ];
+        let mut plain: Tally<u64> = Tally::new(3);
+        let mut hashed: Tally<u64> = Tally::new(3);
+        let mut kept: Tally<u64> = Tally::new(3);
+        let (mut d_plain, mut d_hashed) = (Distinct::default(), Distinct::default());
+        for round in 0..3 {
+            for k in keys.iter().skip(round) {
+                *plain.entry(k) += 1;
+                *hashed.entry_hashed(Hashed::new(k)) += 1;
+                *kept.entry_hashed(KeptHash::of(k).key(k)) += 1;
+                d_plain.add(k);
+                d_hashed.add_hashed(Hashed::new(k));
+            }
+        }
+        let all = |t: &Tally<u64>| {
+            let mut v: Vec<(String, u64)> = t.iter().map(|(k, n)| (k.to_string(), *n)).collect();
+            v.sort();
+            (v, t.dropped_max())
+        };
+        assert_eq!(all(&plain), all(&hashed));
+        assert_eq!(all(&plain), all(&kept));
+        assert_eq!(plain.get("x"), hashed.get("x"));
+        assert_eq!(d_plain.count(), d_hashed.count());
+        assert_eq!(d_plain.exact, d_hashed.exact);
     }
 
     #[test]

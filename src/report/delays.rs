@@ -110,7 +110,9 @@ impl Delays {
             }
             let samples = Samples::new(a.delay, a.attempt.delays, memo);
             self.all.add(&samples);
-            self.by_domain.entry(a.counted_domain()).add(&samples);
+            self.by_domain
+                .entry_hashed(a.counted_domain_key())
+                .add(&samples);
         }
     }
 

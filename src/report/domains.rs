@@ -65,32 +65,30 @@ pub fn recipient_domain(domain: &str) -> &str {
 impl Domains {
     pub fn message(&mut self, f: &Facts<'_>) {
         for a in &f.attempts {
-            let key = a.counted_domain();
+            let key = a.counted_domain_key();
             match a.outcome {
                 Outcome::Delivered => {
-                    let d = self.to.entry(key);
+                    let d = self.to.entry_hashed(key);
                     d.delivered += 1;
                     d.bytes += f.size;
                     if let Some(delay) = a.delay {
                         d.delay.add_sample(delay);
                     }
                 }
-                Outcome::Deferred => self.to.entry(key).deferrals += 1,
-                Outcome::Bounced => self.to.entry(key).bounced += 1,
+                Outcome::Deferred => self.to.entry_hashed(key).deferrals += 1,
+                Outcome::Bounced => self.to.entry_hashed(key).bounced += 1,
                 _ => {}
             }
         }
         if f.accepted {
-            let sender = f.sender.as_deref().unwrap_or("");
-            let d = super::normalize::domain(sender);
-            let e = if !d.is_empty() {
-                self.from.entry(d)
-            } else if let Some(p) = &f.m.client {
-                self.from.entry(&client_domain(&p.name, &p.ip))
-            } else if !sender.is_empty() {
-                self.from.entry(sender)
-            } else {
-                self.from.entry("(local)")
+            let sender = f.sender.as_ref();
+            let e = match sender {
+                Some(s) if !s.domain().is_empty() => self.from.entry_hashed(s.domain_key()),
+                _ => match (&f.m.client, sender) {
+                    (Some(p), _) => self.from.entry(&client_domain(&p.name, &p.ip)),
+                    (None, Some(s)) if !s.text.is_empty() => self.from.entry_hashed(s.key()),
+                    (None, _) => self.from.entry("(local)"),
+                },
             };
             e.messages += 1;
             e.bytes += f.size;

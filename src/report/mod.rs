@@ -30,6 +30,7 @@ use crate::parse::Parsed;
 use crate::pipeline::{Halves, LineSink, LineStats, LineView, LogTime, ReadOnlySink};
 use crate::text::{same_bytes, terminal};
 use crate::time::Stamp;
+use count::{Hashed, KeptHash};
 use normalize::AddressFolding;
 use serde::Serialize;
 use std::borrow::Cow;
@@ -98,16 +99,50 @@ pub enum Outcome {
     Other,
 }
 
+/// An address as counted (folded, domain in lower case), with where its domain starts and
+/// the hashes of both: several sections count by each, so they are worked out once.
+#[derive(Clone)]
+pub struct Address<'m> {
+    pub text: Cow<'m, str>,
+    /// Where the domain starts in `text` (after its last `@`; `text.len()` for a bare name).
+    domain_at: usize,
+    hash: KeptHash,
+    domain_hash: KeptHash,
+}
+
+impl<'m> Address<'m> {
+    fn new(text: Cow<'m, str>) -> Address<'m> {
+        let domain_at = normalize::domain_start(&text);
+        let domain = text.get(domain_at..).unwrap_or("");
+        Address {
+            hash: KeptHash::of(&text),
+            domain_hash: KeptHash::of(domain),
+            domain_at,
+            text,
+        }
+    }
+
+    pub fn key(&self) -> Hashed<'_> {
+        self.hash.key(&self.text)
+    }
+
+    /// The domain (`""` for a local name).
+    pub fn domain(&self) -> &str {
+        self.text.get(self.domain_at..).unwrap_or("")
+    }
+
+    pub fn domain_key(&self) -> Hashed<'_> {
+        self.domain_hash.key(self.domain())
+    }
+}
+
 /// One attempt within the period, with its recipient folded for counting.
 pub struct AttemptFacts<'m> {
     pub recipient: &'m Recipient,
     pub attempt: &'m Attempt,
     pub outcome: Outcome,
-    /// The recipient as counted (folded, domain in lower case).
-    pub to: Cow<'m, str>,
-    /// Where the domain starts in `to` (after its last `@`; `to.len()` for a bare name):
-    /// several sections group by it, so it is found once.
-    domain_at: usize,
+    /// The recipient as counted.
+    pub to: Address<'m>,
     pub hour: i64,
     /// `delay=` placed in its sketch bucket once, for the sections that keep delays.
     pub delay: Option<count::Sample>,
@@ -116,12 +151,21 @@ pub struct AttemptFacts<'m> {
 impl AttemptFacts<'_> {
     /// The recipient's domain (`""` for a local name).
     pub fn domain(&self) -> &str {
-        self.to.get(self.domain_at..).unwrap_or("")
+        self.to.domain()
     }
 
     /// The domain a delivery counts under: the recipient's, or `(local)` for a bare name.
     pub fn counted_domain(&self) -> &str {
         domains::recipient_domain(self.domain())
+    }
+
+    /// `counted_domain` as a key.
+    pub fn counted_domain_key(&self) -> Hashed<'_> {
+        if self.domain().is_empty() {
+            Hashed::new(self.counted_domain())
+        } else {
+            self.to.domain_key()
+        }
     }
 }
 
@@ -134,7 +178,7 @@ pub struct Facts<'m> {
     /// Received and queued: not refused by cleanup, not abandoned before the end of DATA.
     pub accepted: bool,
     /// The sender as counted (folded); `""` for the null sender.
-    pub sender: Option<Cow<'m, str>>,
+    pub sender: Option<Address<'m>>,
     pub size: u64,
     pub attempts: Vec<AttemptFacts<'m>>,
     /// In the queue when the input ended.
@@ -172,11 +216,14 @@ impl<'m> Facts<'m> {
             || m.ending == Some(Ending::Discarded)
             || m.recipients.iter().any(|r| !r.attempts.is_empty());
         let accepted = received && m.ending != Some(Ending::Rejected) && reached_queue;
-        let sender = m.from.as_deref().map(|f| config.folding.fold(f));
+        let sender = m
+            .from
+            .as_deref()
+            .map(|f| Address::new(config.folding.fold(f)));
         attempts.clear();
         for r in &m.recipients {
             // Folded once per recipient, not per attempt (a deferred recipient has many).
-            let mut to: Option<(Cow<'m, str>, usize)> = None;
+            let mut to: Option<Address<'m>> = None;
             for a in &r.attempts {
                 if !config.in_period(a.time) {
                     continue;
@@ -191,19 +238,14 @@ impl<'m> Facts<'m> {
                     DeliveryStatus::Bounced => Outcome::Bounced,
                     _ => Outcome::Other,
                 };
-                let (to, domain_at) = to
-                    .get_or_insert_with(|| {
-                        let to = config.folding.fold(&r.to);
-                        let at = normalize::domain_start(&to);
-                        (to, at)
-                    })
+                let to = to
+                    .get_or_insert_with(|| Address::new(config.folding.fold(&r.to)))
                     .clone();
                 attempts.push(AttemptFacts {
                     recipient: r,
                     attempt: a,
                     outcome,
                     to,
-                    domain_at,
                     hour: local_hour(a.time),
                     delay: a.delay.and_then(|d| samples.sample(d)),
                 });

@@ -68,7 +68,11 @@ impl Top {
     pub fn message(&mut self, f: &Facts<'_>) {
         if f.accepted {
             if let Some(s) = &f.sender {
-                let e = self.senders.entry(shown(s));
+                let e = if s.text.is_empty() {
+                    self.senders.entry(shown(&s.text))
+                } else {
+                    self.senders.entry_hashed(s.key())
+                };
                 e.messages += 1;
                 e.bytes += f.size;
             }
@@ -93,7 +97,7 @@ impl Top {
         }
         for a in &f.attempts {
             if a.outcome == Outcome::Delivered {
-                let e = self.recipients.entry(&a.to);
+                let e = self.recipients.entry_hashed(a.to.key());
                 e.messages += 1;
                 e.bytes += f.size;
             }

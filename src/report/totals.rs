@@ -1,7 +1,7 @@
 //! Grand totals: pflogsumm's, with its meaning where the issue keeps it, and what it leaves out.
 //! Counted per host; distinct senders/recipients/domains overall.
 
-use super::count::Distinct;
+use super::count::{Distinct, Hashed};
 use super::{heading, human_bytes, round, Facts, LineFacts, Outcome};
 use crate::event::{Event, QueueAction};
 use crate::output::Style;
@@ -117,18 +117,22 @@ impl Totals {
         if f.accepted {
             c.accepted = 1;
             if let Some(sender) = &f.sender {
-                let s = if sender.is_empty() { "from=<>" } else { sender };
-                self.senders.add(s);
-                let d = super::normalize::domain(s);
-                if d.is_empty() {
+                let key = if sender.text.is_empty() {
+                    Hashed::new("from=<>")
+                } else {
+                    sender.key()
+                };
+                self.senders.add_hashed(key);
+                // `from=<>` has no domain either.
+                if sender.domain().is_empty() {
                     match &m.client {
                         Some(p) => self
                             .sender_domains
                             .add(&super::normalize::client_domain(&p.name, &p.ip)),
-                        None => self.sender_domains.add(s),
+                        None => self.sender_domains.add_hashed(key),
                     }
                 } else {
-                    self.sender_domains.add(d);
+                    self.sender_domains.add_hashed(sender.domain_key());
                 }
             }
         }
@@ -142,8 +146,8 @@ impl Totals {
                     if notification {
                         c.notifications_delivered += 1;
                     }
-                    self.recipients.add(&a.to);
-                    self.recipient_domains.add(a.domain());
+                    self.recipients.add_hashed(a.to.key());
+                    self.recipient_domains.add_hashed(a.to.domain_key());
                 }
                 Outcome::Forwarded => c.forwarded += 1,
                 Outcome::FilterHop => c.filter_hops += 1,
