@@ -53,18 +53,29 @@ impl Rejects {
 #[derive(Default)]
 pub struct Traffic {
     hours: BTreeMap<i64, Row>,
+    /// The last hour counted and its counts, not yet added to `hours` (added when the hour
+    /// changes, or for the view): messages and attempts come nearly in order of time, so the
+    /// hour is compared instead of looked up for each.
+    last: Option<(i64, Row)>,
 }
 
 impl Traffic {
+    /// The row of `hour`, as `hours.entry(hour).or_default()` (an hour with no count kept).
+    fn row(&mut self, hour: i64) -> &mut Row {
+        if self.last.as_ref().is_some_and(|(h, _)| *h != hour) {
+            if let Some((h, row)) = self.last.take() {
+                self.hours.entry(h).or_default().add(&row);
+            }
+        }
+        &mut self.last.get_or_insert_with(|| (hour, Row::default())).1
+    }
+
     pub fn message(&mut self, f: &Facts<'_>) {
         if f.received {
-            self.hours
-                .entry(local_hour(f.m.first_seen))
-                .or_default()
-                .received += 1;
+            self.row(local_hour(f.m.first_seen)).received += 1;
         }
         for a in &f.attempts {
-            let row = self.hours.entry(a.hour).or_default();
+            let row = self.row(a.hour);
             match a.outcome {
                 Outcome::Delivered => row.delivered += 1,
                 Outcome::Deferred => row.deferred += 1,
@@ -77,6 +88,9 @@ impl Traffic {
     /// Every count by hour, the rejects' and the messages'.
     fn hours(&self, rejects: &Rejects) -> BTreeMap<i64, Row> {
         let mut hours = self.hours.clone();
+        if let Some((hour, row)) = &self.last {
+            hours.entry(*hour).or_default().add(row);
+        }
         for (&hour, &rejected) in &rejects.hours {
             hours.entry(hour).or_default().rejected += rejected;
         }
@@ -248,5 +262,38 @@ pub fn text(v: &TrafficView, style: &Style, out: &mut String) {
             .map(|(h, r)| (format!("{h:02}00-{:02}00", h + 1), *r))
             .collect();
         table("time", &rows, style, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_of_the_last_hour_count_as_rows_looked_up() {
+        // In order, back and forth, repeated, and an hour with nothing counted in it.
+        let hours = [5, 5, 6, 5, 7, 7, 7, 3, 6, 6, 9];
+        let mut traffic = Traffic::default();
+        let mut plain: BTreeMap<i64, Row> = BTreeMap::new();
+        for (i, &h) in hours.iter().enumerate() {
+            let row = traffic.row(h);
+            let plain_row = plain.entry(h).or_default();
+            if i % 3 != 2 {
+                row.delivered += 1;
+                plain_row.delivered += 1;
+            }
+            row.received += i as u64;
+            plain_row.received += i as u64;
+        }
+        let got: Vec<(i64, u64, u64)> = traffic
+            .hours(&Rejects::default())
+            .into_iter()
+            .map(|(h, r)| (h, r.received, r.delivered))
+            .collect();
+        let want: Vec<(i64, u64, u64)> = plain
+            .into_iter()
+            .map(|(h, r)| (h, r.received, r.delivered))
+            .collect();
+        assert_eq!(got, want);
     }
 }
