@@ -96,18 +96,21 @@ pub(crate) fn has_ascii_uppercase(bytes: &[u8]) -> bool {
         let h = w & LOW7;
         (h + 0x3f3f_3f3f_3f3f_3f3f) & !(h + 0x2525_2525_2525_2525) & !w & HIGH != 0
     };
-    let mut words = bytes.chunks_exact(8);
-    let mut found = false;
-    for w in &mut words {
-        found |= upper_in(w.try_into().map_or(0, u64::from_ne_bytes));
+    // As in `same_bytes`: whole words, the last one overlapping the words before.
+    let n = bytes.len();
+    if n >= 8 {
+        let mut found = false;
+        let mut i = 0;
+        while i + 8 < n {
+            found |= upper_in(word_at(bytes, i));
+            i += 8;
+        }
+        found | upper_in(word_at(bytes, n - 8))
+    } else if n >= 4 {
+        upper_in(u64::from(half_at(bytes, 0)) | u64::from(half_at(bytes, n - 4)) << 32)
+    } else {
+        bytes.iter().any(u8::is_ascii_uppercase)
     }
-    // The rest in a word of its own, padded with zeros (no letter).
-    let mut last = [0u8; 8];
-    let rest = words.remainder();
-    if let Some(head) = last.get_mut(..rest.len()) {
-        head.copy_from_slice(rest);
-    }
-    found | upper_in(u64::from_ne_bytes(last))
 }
 
 /// The four bytes at `i` as a number (0 past the end, which the callers never ask).
