@@ -22,7 +22,7 @@ pub mod totals;
 pub mod traffic;
 
 use crate::correlate::message::Ending;
-use crate::correlate::{Attempt, LinkKind, Message, Origin, Recipient};
+use crate::correlate::{Attempt, LinkKind, Message, Origin};
 use crate::envelope::Envelope;
 use crate::event::{DeliveryStatus, Event};
 use crate::output::Style;
@@ -138,13 +138,13 @@ impl<'m> Address<'m> {
 
 /// One attempt within the period, with its recipient folded for counting.
 pub struct AttemptFacts<'m> {
-    pub recipient: &'m Recipient,
     pub attempt: &'m Attempt,
     pub outcome: Outcome,
     /// The recipient as counted.
     pub to: Address<'m>,
     pub hour: i64,
-    /// `delay=` placed in its sketch bucket once, for the sections that keep delays.
+    /// `delay=` of a delivery placed in its sketch bucket once, for the sections that keep
+    /// delays (of deliveries only: `None` for other outcomes).
     pub delay: Option<count::Sample>,
 }
 
@@ -242,12 +242,14 @@ impl<'m> Facts<'m> {
                     .get_or_insert_with(|| Address::new(config.folding.fold(&r.to)))
                     .clone();
                 attempts.push(AttemptFacts {
-                    recipient: r,
                     attempt: a,
                     outcome,
                     to,
                     hour: local_hour(a.time),
-                    delay: a.delay.and_then(|d| samples.sample(d)),
+                    delay: a
+                        .delay
+                        .filter(|_| outcome == Outcome::Delivered)
+                        .and_then(|d| samples.sample(d)),
                 });
             }
         }
