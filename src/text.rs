@@ -5,6 +5,7 @@
 //! shows each invalid byte as `\xNN`; terminal output further escapes control characters so that
 //! no log line can move the cursor, change colours or set the window title.
 
+use crate::parse::bytes::{in_range, LOWS};
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
@@ -88,14 +89,8 @@ fn word_at(s: &[u8], i: usize) -> u64 {
 /// Whether any byte is an ASCII capital letter, eight bytes at a time: the addresses checked
 /// for every counted message are short, and a byte-at-a-time look costs several times more.
 pub(crate) fn has_ascii_uppercase(bytes: &[u8]) -> bool {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // In each byte, the high bit of `h + 0x3f` says h >= b'A', that of `h + 0x25` h > b'Z'
-    // (h < 0x80 stays within its byte); `!w` leaves out bytes that are not ASCII.
-    let upper_in = |w: u64| {
-        let h = w & LOW7;
-        (h + 0x3f3f_3f3f_3f3f_3f3f) & !(h + 0x2525_2525_2525_2525) & !w & HIGH != 0
-    };
+    // The low seven bits of each byte in `A..=Z`; `!w` leaves out bytes that are not ASCII.
+    let upper_in = |w: u64| in_range(w & LOWS, b'A', b'Z') & !w != 0;
     // As in `same_bytes`: whole words, the last one overlapping the words before.
     let n = bytes.len();
     if n >= 8 {

@@ -585,9 +585,7 @@ mod tests {
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         for round in 0..2_000 {
             for (i, byte) in window.iter_mut().enumerate() {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
+                crate::parse::bytes::xorshift(&mut seed);
                 *byte = match seed % 4 {
                     0 => b'\n',
                     1 => b'\r',
