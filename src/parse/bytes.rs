@@ -229,6 +229,13 @@ pub fn parse_u64(text: &[u8]) -> Option<u64> {
     Some(n)
 }
 
+/// `parse_u64` of a count that must fit a `u32` (`nrcpt=`, `conn_use=`, `uid=`): `None` when
+/// it does not.
+#[inline]
+pub fn parse_u32(text: &[u8]) -> Option<u32> {
+    parse_u64(text).and_then(|n| u32::try_from(n).ok())
+}
+
 /// Parses a decimal like `0.15`, `3`, `72` (Postfix delays) into seconds.
 // Small and called for nearly every field of every line: worth inlining across modules.
 #[inline]

@@ -39,9 +39,7 @@ pub fn parse_pickup(text: &[u8]) -> Option<Event<'_>> {
     let (Lead::Id(queue_id), rest) = lead(text) else {
         return None;
     };
-    let uid = plain_field(rest, b"uid=")
-        .and_then(super::bytes::parse_u64)
-        .and_then(|n| u32::try_from(n).ok());
+    let uid = plain_field(rest, b"uid=").and_then(super::bytes::parse_u32);
     let from = super::bytes::angle_field(rest, b"from=<");
     if uid.is_none() && from.is_none() {
         return None;

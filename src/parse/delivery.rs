@@ -3,7 +3,7 @@
 //! plus the smtp client's connection trouble.
 
 use super::bytes::{
-    angle_value, find_byte, head16, leading_seconds, parse_seconds, parse_u64, split_once, strip,
+    angle_value, find_byte, head16, leading_seconds, parse_seconds, parse_u32, split_once, strip,
     word, Prefix,
 };
 use super::queue_id::{lead, Lead, QueueId};
@@ -165,7 +165,7 @@ fn in_postfix_order(text: &[u8]) -> Option<(Fields<'_>, &[u8])> {
     fields.relay = Some(relay);
     if let Some(after) = rest.strip_prefix(b"conn_use=") {
         let (conn_use, after) = plain_value(after)?;
-        fields.conn_use = parse_u64(conn_use).and_then(|n| u32::try_from(n).ok());
+        fields.conn_use = parse_u32(conn_use);
         rest = after;
     }
     // The numbers end where the next key starts: found in the pass that reads them.
@@ -175,8 +175,14 @@ fn in_postfix_order(text: &[u8]) -> Option<(Fields<'_>, &[u8])> {
     let (delays, rest) = read_delays(delay.get(used..)?.strip_prefix(b", delays=")?)?;
     fields.delays = Some(delays);
     let (dsn, rest) = plain_value(rest.strip_prefix(b", dsn=")?)?;
-    fields.dsn = Some(word(dsn).0);
+    fields.dsn = Some(dsn_code(dsn));
     Some((fields, rest.strip_prefix(b"status=")?))
+}
+
+/// The code of a `dsn=` value. The seed writes `dsn=2.0.0 (ok)`: keep the code, drop the
+/// comment.
+fn dsn_code(value: &[u8]) -> &[u8] {
+    word(value).0
 }
 
 /// A value not in angle brackets that ends at a `,`, and the text after that `,` and the
@@ -221,13 +227,10 @@ fn any_order(queue_id: QueueId, text: &[u8]) -> Option<Event<'_>> {
             Field::To => fields.to = Some(value),
             Field::OrigTo => fields.orig_to = Some(value),
             Field::Relay => fields.relay = Some(value),
-            Field::ConnUse => {
-                fields.conn_use = parse_u64(value).and_then(|n| u32::try_from(n).ok())
-            }
+            Field::ConnUse => fields.conn_use = parse_u32(value),
             Field::Delay => fields.delay = parse_seconds(value),
             Field::Delays => fields.delays = parse_delays(value),
-            // The seed writes `dsn=2.0.0 (ok)`: keep the code, drop the comment.
-            Field::Dsn => fields.dsn = Some(word(value).0),
+            Field::Dsn => fields.dsn = Some(dsn_code(value)),
             Field::Status | Field::Other => {}
         }
         rest = next.strip_prefix(b",").unwrap_or(next);

@@ -1,6 +1,6 @@
 //! qmgr(8): a message enters the active queue, is returned to sender on expiry, is removed.
 
-use super::bytes::{angle_value, find_byte, parse_u64, strip};
+use super::bytes::{angle_value, find_byte, parse_u32, parse_u64, strip};
 use super::queue_id::{lead, Lead};
 use crate::event::{DeliveryStatus, Event};
 
@@ -66,7 +66,6 @@ pub fn parse(text: &[u8]) -> Option<Event<'_>> {
 
 /// `size=N` and `nrcpt=N` from the fields after the sender.
 fn sizes(tail: &[u8]) -> (Option<u64>, Option<u32>) {
-    let nrcpt_of = |v: &[u8]| parse_u64(v).and_then(|n| u32::try_from(n).ok());
     // Exactly as qmgr writes it, `size=N, nrcpt=N (queue active)`: read in place. Nothing else
     // follows, so the general reading below would find the same two fields.
     if let Some((size, after)) = strip(tail, b"size=").map(number) {
@@ -83,7 +82,7 @@ fn sizes(tail: &[u8]) -> (Option<u64>, Option<u32>) {
         if let Some(v) = strip(field, b"size=") {
             size = parse_u64(v);
         } else if let Some(v) = strip(field, b"nrcpt=") {
-            nrcpt = nrcpt_of(v);
+            nrcpt = parse_u32(v);
         }
     }
     (size, nrcpt)
