@@ -23,7 +23,7 @@ pub mod traffic;
 
 use crate::correlate::message::Ending;
 use crate::correlate::{Attempt, LinkKind, Message, Origin};
-use crate::envelope::Envelope;
+use crate::envelope::{Envelope, Severity};
 use crate::event::{DeliveryStatus, Event};
 use crate::output::Style;
 use crate::parse::Parsed;
@@ -288,14 +288,62 @@ struct LineReport {
     config: Config,
     /// Understood Postfix lines by host (all hosts, for the header).
     hosts: BTreeMap<String, u64>,
-    first: Option<Stamp>,
-    last: Option<Stamp>,
+    /// The earliest and the latest stamp of the lines in the period.
+    span: Option<(Stamp, Stamp)>,
     lines_in_period: u64,
     last_host: LastHost,
+    sections: LineSections,
+}
+
+/// The sections of the line half.
+#[derive(Default)]
+struct LineSections {
     verdicts: totals::Verdicts,
     rejects: traffic::Rejects,
     problems: problems::Problems,
     sessions: sessions::Sessions,
+}
+
+impl LineSections {
+    // Out of line: most lines do not get here (`counted_by_sections`), and inlined in
+    // `LineReport::line`, the sections made every line save and restore the registers they use.
+    #[inline(never)]
+    fn line(&mut self, facts: &LineFacts<'_>) {
+        self.verdicts.line(facts);
+        self.rejects.line(facts);
+        self.problems.line(facts);
+        self.sessions.line(facts);
+    }
+}
+
+/// Whether any section of the line half counts a line: one with a severity (`warning:` …,
+/// counted by `problems`), or of a kind of event one of them counts. Most lines (deliveries,
+/// the queue manager's, cleanup's, smtpd's `client=` …) are of none of these: they count for
+/// the header alone, without going through every section. A section that comes to count
+/// another kind of line must be given it here (`sections_see_every_line_they_count` checks
+/// this on every log at hand).
+fn counted_by_sections(envelope: &Envelope<'_>, event: &Event<'_>) -> bool {
+    envelope.severity != Severity::Info
+        || matches!(
+            event,
+            Event::Verdict { .. }
+                | Event::QueueFile { .. }
+                | Event::DeliveryProblem { .. }
+                | Event::ConnectionProblem { .. }
+                | Event::Master { .. }
+                | Event::Diagnostic { .. }
+                | Event::Connect { .. }
+                | Event::Disconnect { .. }
+                | Event::Interrupted { .. }
+                | Event::Tls { inbound: true, .. }
+                | Event::ClientAccepted {
+                    sasl_username: Some(_),
+                    ..
+                }
+                | Event::SaslFailed { .. }
+                | Event::Screening(_)
+                | Event::DnsblHit { .. }
+        )
 }
 
 /// The report's message half: what it counts of each finished message.
@@ -318,8 +366,7 @@ impl Report {
         Report {
             lines: LineReport {
                 hosts: BTreeMap::new(),
-                first: None,
-                last: None,
+                span: None,
                 lines_in_period: 0,
                 last_host: LastHost {
                     bytes: Vec::new(),
@@ -328,10 +375,7 @@ impl Report {
                     wanted: config.host_wanted(""),
                 },
                 config: config.clone(),
-                verdicts: totals::Verdicts::default(),
-                rejects: traffic::Rejects::default(),
-                problems: problems::Problems::default(),
-                sessions: sessions::Sessions::default(),
+                sections: LineSections::default(),
             },
             messages: MessageReport {
                 config,
@@ -359,6 +403,38 @@ struct LastHost {
     pending: u64,
     /// `Config::host_wanted`.
     wanted: bool,
+}
+
+/// Widens `(first, last)` to take in `time`: the earliest stamp and the latest, each the
+/// first seen of its equals.
+fn widen(span: &mut Option<(Stamp, Stamp)>, time: Stamp) {
+    match span {
+        // Lines come nearly in order: a line seldom moves the first stamp, and one that
+        // moves the last cannot (the first is no later than the last).
+        Some((first, last)) => {
+            if time > *last {
+                *last = time;
+            } else if time < *first {
+                *first = time;
+            }
+        }
+        None => *span = Some((time, time)),
+    }
+}
+
+impl LastHost {
+    /// Lines of another host from now on: the last host's lines go to `hosts`.
+    // Out of line: rare, and inlined it made every line save registers it needs.
+    #[cold]
+    #[inline(never)]
+    fn change(&mut self, host: &[u8], hosts: &mut BTreeMap<String, u64>, config: &Config) {
+        count_host(hosts, &self.text, self.pending);
+        self.bytes.clear();
+        self.bytes.extend_from_slice(host);
+        self.text = text_of(host).into_owned();
+        self.pending = 0;
+        self.wanted = config.host_wanted(&self.text);
+    }
 }
 
 /// Adds `lines` lines of `host`. Adding a host's consecutive lines at once counts as adding
@@ -400,6 +476,18 @@ impl ReadOnlySink for Report {
 
 impl LineSink for LineReport {
     fn line(&mut self, line: &LineView<'_>) {
+        self.count(line, counted_by_sections);
+    }
+}
+
+impl LineReport {
+    /// Counts a line for the header, and through the sections when `to_sections` says so.
+    #[inline(always)]
+    fn count(
+        &mut self,
+        line: &LineView<'_>,
+        to_sections: impl Fn(&Envelope<'_>, &Event<'_>) -> bool,
+    ) {
         let (
             Parsed::Postfix {
                 envelope,
@@ -412,35 +500,22 @@ impl LineSink for LineReport {
         };
         let last = &mut self.last_host;
         if !same_bytes(&last.bytes, envelope.host) {
-            count_host(&mut self.hosts, &last.text, last.pending);
-            last.bytes.clear();
-            last.bytes.extend_from_slice(envelope.host);
-            last.text = text_of(envelope.host).into_owned();
-            last.pending = 0;
-            last.wanted = self.config.host_wanted(&last.text);
+            last.change(envelope.host, &mut self.hosts, &self.config);
         }
         last.pending += 1;
         if !last.wanted || !self.config.in_period(time) {
             return;
         }
-        let host = last.text.as_str();
         self.lines_in_period += 1;
-        if self.first.is_none_or(|f| time < f) {
-            self.first = Some(time);
+        widen(&mut self.span, time);
+        if to_sections(envelope, event) {
+            self.sections.line(&LineFacts {
+                time,
+                host: &self.last_host.text,
+                envelope,
+                event,
+            });
         }
-        if self.last.is_none_or(|l| time > l) {
-            self.last = Some(time);
-        }
-        let facts = LineFacts {
-            time,
-            host,
-            envelope,
-            event,
-        };
-        self.verdicts.line(&facts);
-        self.rejects.line(&facts);
-        self.problems.line(&facts);
-        self.sessions.line(&facts);
     }
 }
 
@@ -540,7 +615,7 @@ impl Report {
         let config = &lines.config;
         let top = config.top;
         let hosts = lines.hosts();
-        let by_host = messages.totals.by_host(&lines.verdicts);
+        let by_host = messages.totals.by_host(&lines.sections.verdicts);
         ReportView {
             report_version: 1,
             empty: lines.lines_in_period == 0,
@@ -555,8 +630,8 @@ impl Report {
                 lines_reported: lines.lines_in_period,
             },
             period: PeriodView {
-                first: lines.first.map(|t| t.rfc3339()),
-                last: lines.last.map(|t| t.rfc3339()),
+                first: lines.span.map(|(first, _)| first.rfc3339()),
+                last: lines.span.map(|(_, last)| last.rfc3339()),
                 since: config.since.map(|t| t.rfc3339()),
                 until: config.until.map(|t| t.rfc3339()),
             },
@@ -569,22 +644,22 @@ impl Report {
                     .clone()
             }),
             hosts,
-            totals: messages.totals.view(&lines.verdicts),
+            totals: messages.totals.view(&lines.sections.verdicts),
             totals_by_host: if by_host.len() > 1 {
                 by_host
             } else {
                 BTreeMap::new()
             },
-            traffic: messages.traffic.view(&lines.rejects),
+            traffic: messages.traffic.view(&lines.sections.rejects),
             domains: messages.domains.view(top),
             senders: messages.top.senders_view(top),
             recipients: messages.top.recipients_view(top),
             sasl_users: messages.top.sasl_view(top),
-            problems: lines.problems.view(&messages.problems, top),
+            problems: lines.sections.problems.view(&messages.problems, top),
             delays: messages.delays.view(top),
             queue: messages.queue.view(top),
-            smtp: lines.sessions.smtp_view(top),
-            postscreen: lines.sessions.postscreen_view(top),
+            smtp: lines.sections.sessions.smtp_view(top),
+            postscreen: lines.sections.sessions.postscreen_view(top),
         }
     }
 }
@@ -754,6 +829,115 @@ pub fn day_label(day: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::LineParser;
+    use crate::pipeline::LineStats;
+    use std::path::PathBuf;
+
+    /// The logs at hand: the examples, the test fixtures and the lab's (when present).
+    fn logs() -> Vec<PathBuf> {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let mut logs = Vec::new();
+        for dir in [
+            root.join("examples"),
+            root.join("tests/fixtures"),
+            root.join("../shared/corpus/lab"),
+        ] {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            logs.extend(
+                entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "log")),
+            );
+        }
+        logs.sort();
+        logs
+    }
+
+    #[test]
+    fn span_is_the_first_and_the_last_stamp() {
+        // Out of order, equal stamps with other offsets (the first seen is kept).
+        let stamps = [
+            (5, 0),
+            (5, 1),
+            (3, 0),
+            (9, 0),
+            (9, 2),
+            (3, 3),
+            (1, 0),
+            (9, 4),
+            (4, 0),
+        ];
+        let mut span = None;
+        let (mut first, mut last): (Option<Stamp>, Option<Stamp>) = (None, None);
+        for (i, (secs, offset)) in stamps.into_iter().enumerate() {
+            let time = Stamp {
+                secs,
+                nanos: 0,
+                offset,
+            };
+            widen(&mut span, time);
+            if first.is_none_or(|f| time < f) {
+                first = Some(time);
+            }
+            if last.is_none_or(|l| time > l) {
+                last = Some(time);
+            }
+            let plain = first.zip(last);
+            let key =
+                |s: Option<(Stamp, Stamp)>| s.map(|(f, l)| (f.secs, f.offset, l.secs, l.offset));
+            assert_eq!(key(span), key(plain), "{i}");
+        }
+    }
+
+    #[test]
+    fn sections_see_every_line_they_count() {
+        let config = Config {
+            top: 20,
+            ..Config::default()
+        };
+        let (mut picked, mut every) = (Report::new(config.clone()), Report::new(config));
+        let parser = LineParser::new(&[]);
+        let (mut lines, mut skipped) = (0u64, 0u64);
+        for log in logs() {
+            let Ok(text) = std::fs::read(&log) else {
+                continue;
+            };
+            for raw in text.split(|&b| b == b'\n') {
+                lines += 1;
+                let parsed = parser.parse(raw);
+                if let Parsed::Postfix {
+                    envelope,
+                    event: Some(event),
+                } = &parsed
+                {
+                    skipped += u64::from(!counted_by_sections(envelope, event));
+                }
+                let line = LineView {
+                    source: "",
+                    line_number: lines,
+                    raw,
+                    parsed: &parsed,
+                    // Seconds apart, so that sessions last and hours change.
+                    time: Some(Stamp {
+                        secs: 1_790_000_000 + 7 * lines as i64,
+                        nanos: 0,
+                        offset: 0,
+                    }),
+                };
+                picked.lines.count(&line, counted_by_sections);
+                every.lines.count(&line, |_, _| true);
+            }
+        }
+        assert!(lines > 1000 && skipped > lines / 4, "{lines} {skipped}");
+        let json = |r: &Report| {
+            serde_json::to_string(&r.view(&[], &LineStats::default())).unwrap_or_default()
+        };
+        let (picked, every) = (json(&picked), json(&every));
+        assert!(every.contains("\"connections\""), "{every}");
+        assert_eq!(picked, every);
+    }
 
     #[test]
     fn host_lines_added_at_once_count_as_one_by_one() {
