@@ -436,8 +436,8 @@ pub struct Tally<V> {
 
 /// The `HashTable` probe for `key`: keys compared by words (`same_bytes`), as short keys
 /// (domains, addresses) cost a `memcmp` call each otherwise.
-fn same_key<V>(key: &str) -> impl Fn(&(Box<str>, V)) -> bool + '_ {
-    move |(k, _)| same_bytes(k.as_bytes(), key.as_bytes())
+fn same_key<V>(key: &(impl AsRef<[u8]> + ?Sized)) -> impl Fn(&(Box<str>, V)) -> bool + '_ {
+    move |(k, _)| same_bytes(k.as_bytes(), key.as_ref())
 }
 
 fn rehash<V>((k, _): &(Box<str>, V)) -> u64 {
@@ -474,6 +474,17 @@ impl<V: Weighted> Tally<V> {
             .1
     }
 
+    /// Runs `f` on the entry for the log bytes `key`, made when missing: the entry
+    /// `entry(&text_of(key))` gives, found without checking the bytes as UTF-8 first (as
+    /// costly as the lookup for a short key) when they are a key already counted, which only
+    /// a valid text can be.
+    pub fn with_entry(&mut self, key: &[u8], f: impl FnOnce(&mut V)) {
+        match self.map.find_mut(fx_hash(key), same_key(key)) {
+            Some((_, v)) => f(v),
+            None => f(self.entry(&super::text_of(key))),
+        }
+    }
+
     fn prune(&mut self) {
         let mut weights: Vec<u64> = self.map.iter().map(|(_, v)| v.weight()).collect();
         let mid = weights.len() / 2;
@@ -508,13 +519,15 @@ impl<V: Weighted> Tally<V> {
         self.map.is_empty()
     }
 
-    pub fn get(&self, key: &str) -> Option<&V> {
-        let hash = fx_hash(key.as_bytes());
+    /// The entry for `key` (a text, or log bytes: these are never a key when not UTF-8).
+    pub fn get(&self, key: &(impl AsRef<[u8]> + ?Sized)) -> Option<&V> {
+        let hash = fx_hash(key.as_ref());
         self.map.find(hash, same_key(key)).map(|(_, v)| v)
     }
 
-    pub fn get_mut(&mut self, key: &str) -> Option<&mut V> {
-        let hash = fx_hash(key.as_bytes());
+    /// `get`, to change.
+    pub fn get_mut(&mut self, key: &(impl AsRef<[u8]> + ?Sized)) -> Option<&mut V> {
+        let hash = fx_hash(key.as_ref());
         self.map.find_mut(hash, same_key(key)).map(|(_, v)| v)
     }
 
@@ -702,6 +715,35 @@ mod tests {
         assert_eq!(plain.get("x"), hashed.get("x"));
         assert_eq!(d_plain.count(), d_hashed.count());
         assert_eq!(d_plain.exact, d_hashed.exact);
+    }
+
+    #[test]
+    fn entries_of_bytes_are_the_entries_of_their_text() {
+        let keys: [&[u8]; 7] = [
+            b"192.0.2.1",
+            b"caf\xe9",
+            b"",
+            b"192.0.2.1",
+            b"caf\\xe9",
+            b"x",
+            b"2001:db8::1",
+        ];
+        let mut plain: Tally<u64> = Tally::new(3);
+        let mut bytes: Tally<u64> = Tally::new(3);
+        for round in 0..3 {
+            for k in keys.iter().skip(round) {
+                *plain.entry(&crate::report::text_of(k)) += 1;
+                bytes.with_entry(k, |n| *n += 1);
+                assert_eq!(plain.get(*k), bytes.get(*k));
+            }
+        }
+        let all = |t: &Tally<u64>| {
+            let mut v: Vec<(String, u64)> = t.iter().map(|(k, n)| (k.to_string(), *n)).collect();
+            v.sort();
+            (v, t.dropped_max())
+        };
+        assert_eq!(all(&plain), all(&bytes));
+        assert_eq!(bytes.get(b"caf\xe9".as_slice()), None);
     }
 
     #[test]

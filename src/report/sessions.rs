@@ -93,7 +93,7 @@ fn session_key(l: &LineFacts<'_>) -> u64 {
 
 /// A `Tally<u64>` bump keyed by bytes, allocating only for a new key.
 fn bump(t: &mut Tally<u64>, key: &[u8]) {
-    *t.entry(&super::text_of(key)) += 1;
+    t.with_entry(key, |n| *n += 1);
 }
 
 impl Sessions {
@@ -104,12 +104,12 @@ impl Sessions {
             Event::Connect { client } if smtpd => {
                 self.connections += 1;
                 *self.per_hour.entry(l.hour()).or_default() += 1;
-                let ip = super::text_of(client.ip);
-                let c = self.clients.entry(&ip);
-                c.connections += 1;
-                if c.name.is_empty() {
-                    c.name = Box::from(owned(client.name).as_str());
-                }
+                self.clients.with_entry(client.ip, |c| {
+                    c.connections += 1;
+                    if c.name.is_empty() {
+                        c.name = Box::from(owned(client.name).as_str());
+                    }
+                });
                 if self.open.len() >= OPEN_CAP {
                     self.open.clear();
                 }
@@ -122,10 +122,8 @@ impl Sessions {
                         self.durations.add_sample(s);
                     }
                     self.total_seconds += secs;
-                    if let Ok(ip) = std::str::from_utf8(client.ip) {
-                        if let Some(c) = self.clients.get_mut(ip) {
-                            c.seconds += secs;
-                        }
+                    if let Some(c) = self.clients.get_mut(client.ip) {
+                        c.seconds += secs;
                     }
                 }
             }
