@@ -58,6 +58,10 @@ fn countable(x: f64) -> bool {
 }
 
 impl Sample {
+    pub fn value(&self) -> f64 {
+        self.x
+    }
+
     /// `None` for what a sketch does not count: negative or not finite.
     pub fn new(x: f64) -> Option<Sample> {
         if !countable(x) {
@@ -175,6 +179,13 @@ impl Sketch {
 
     pub fn count(&self) -> u64 {
         self.count
+    }
+
+    /// Sets the sum of the values counted, added up in the order they came: the sum of
+    /// merged sketches depends on the order of the merges (floating point addition), and a
+    /// mean printed must not.
+    pub fn set_sum(&mut self, sum: f64) {
+        self.sum = sum;
     }
 
     pub fn max(&self) -> f64 {
@@ -461,10 +472,15 @@ impl<V: Weighted> Tally<V> {
     /// The entry for `key`, made when missing. One probe for a key already counted (the usual
     /// case); allocates only for a new key.
     pub fn entry_hashed(&mut self, key: Hashed<'_>) -> &mut V {
+        self.entry_hashed_spilling(key, |_| {})
+    }
+
+    /// `entry_hashed`, handing each entry it drops to stay within the cap to `spill`.
+    pub fn entry_hashed_spilling(&mut self, key: Hashed<'_>, spill: impl FnMut(&V)) -> &mut V {
         // Pruning reorganises the map, so it must happen before the entry is taken; checking
         // `len` first costs nothing and keeps the hit path to one lookup.
         if self.map.len() >= self.cap && self.map.find(key.fx, same_key(key.text)).is_none() {
-            self.prune();
+            self.prune(spill);
         }
         &mut self
             .map
@@ -485,7 +501,7 @@ impl<V: Weighted> Tally<V> {
         }
     }
 
-    fn prune(&mut self) {
+    fn prune(&mut self, mut spill: impl FnMut(&V)) {
         let mut weights: Vec<u64> = self.map.iter().map(|(_, v)| v.weight()).collect();
         let mid = weights.len() / 2;
         let (_, &mut median, _) = weights.select_nth_unstable(mid);
@@ -494,6 +510,7 @@ impl<V: Weighted> Tally<V> {
             let w = v.weight();
             if w <= median {
                 dropped = dropped.max(w);
+                spill(v);
                 false
             } else {
                 true

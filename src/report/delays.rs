@@ -2,7 +2,7 @@
 //! (before the queue manager, in the queue manager, connection set-up, transmission),
 //! overall and per destination domain. Quantiles come from `count::Sketch` (±1%).
 
-use super::count::{Sample, SampleMemo, Sketch, Tally, Weighted, SKETCH_ACCURACY};
+use super::count::{Hashed, Sample, SampleMemo, Sketch, Tally, Weighted, SKETCH_ACCURACY};
 use super::table::{Align, Table};
 use super::{heading, human_secs, round, Facts, Outcome};
 use crate::output::Style;
@@ -30,13 +30,9 @@ impl Weighted for Stages {
     }
 }
 
-/// One delivery's `delay=` and `delays=a/b/c/d`, each placed in its bucket once for the two
-/// sets of sketches it goes into (overall and its domain's).
-struct Samples {
-    /// `None` for a value no sketch counts (the stages still count).
-    total: Option<Sample>,
-    stages: Option<[Option<Sample>; 4]>,
-}
+/// One delivery's `delay=` and `delays=a/b/c/d`, each placed in its bucket once, in the
+/// order of `Stages::s`; `None` for a value no sketch counts, or no `delays=`.
+struct Samples([Option<Sample>; 5]);
 
 impl Samples {
     fn new(
@@ -44,26 +40,24 @@ impl Samples {
         d: Option<crate::event::Delays>,
         memo: &mut SampleMemo,
     ) -> Samples {
-        Samples {
-            total,
-            stages: d.map(|d| {
-                [d.before_qmgr, d.in_qmgr, d.conn_setup, d.transmission].map(|x| memo.sample(x))
-            }),
-        }
+        let [a, b, c, d] = d.map_or([None; 4], |d| {
+            [d.before_qmgr, d.in_qmgr, d.conn_setup, d.transmission].map(|x| memo.sample(x))
+        });
+        Samples([total, a, b, c, d])
     }
 }
 
 impl Stages {
-    fn add(&mut self, samples: &Samples) {
-        let [total, stages @ ..] = &mut self.s;
-        if let Some(t) = samples.total {
-            total.add_sample(t);
+    fn merge(&mut self, other: &Stages) {
+        for (sketch, other) in self.s.iter_mut().zip(&other.s) {
+            sketch.merge(other);
         }
-        if let Some(values) = &samples.stages {
-            for (sketch, value) in stages.iter_mut().zip(values) {
-                if let Some(v) = value {
-                    sketch.add_sample(*v);
-                }
+    }
+
+    fn add(&mut self, samples: &Samples) {
+        for (sketch, sample) in self.s.iter_mut().zip(&samples.0) {
+            if let Some(s) = sample {
+                sketch.add_sample(*s);
             }
         }
     }
@@ -85,21 +79,33 @@ impl Stages {
     }
 }
 
+/// Every delivery goes into the sketches of its domain only: the overall sketches are the
+/// domains' merged (a merge counts as adding the values one by one), with those of the
+/// domains dropped to stay within the cap — half the work per delivery. Only the sums are
+/// added up as the deliveries come, so that the means do not depend on the merges' order.
 pub struct Delays {
-    all: Stages,
+    /// Of each stage, the sum of the values counted, in the order they came.
+    sums: [f64; 5],
     by_domain: Tally<Stages>,
+    /// The domains dropped from `by_domain`, merged.
+    dropped: Stages,
 }
 
 impl Default for Delays {
     fn default() -> Self {
-        Delays {
-            all: Stages::default(),
-            by_domain: Tally::new(CAP),
-        }
+        Delays::with_cap(CAP)
     }
 }
 
 impl Delays {
+    fn with_cap(cap: usize) -> Delays {
+        Delays {
+            sums: [0.0; 5],
+            by_domain: Tally::new(cap),
+            dropped: Stages::default(),
+        }
+    }
+
     pub fn message(&mut self, f: &Facts<'_>, memo: &mut SampleMemo) {
         for a in &f.attempts {
             if a.outcome != Outcome::Delivered {
@@ -109,17 +115,38 @@ impl Delays {
                 continue;
             }
             let samples = Samples::new(a.delay, a.attempt.delays, memo);
-            self.all.add(&samples);
-            self.by_domain
-                .entry_hashed(a.counted_domain_key())
-                .add(&samples);
+            self.delivery(a.counted_domain_key(), &samples);
         }
+    }
+
+    fn delivery(&mut self, domain: Hashed<'_>, samples: &Samples) {
+        for (sum, sample) in self.sums.iter_mut().zip(&samples.0) {
+            if let Some(s) = sample {
+                *sum += s.value();
+            }
+        }
+        let dropped = &mut self.dropped;
+        self.by_domain
+            .entry_hashed_spilling(domain, |d| dropped.merge(d))
+            .add(samples);
+    }
+
+    /// The sketches of every delivery.
+    fn all(&self) -> Stages {
+        let mut all = self.dropped.clone();
+        for (_, d) in self.by_domain.iter() {
+            all.merge(d);
+        }
+        for (sketch, sum) in all.s.iter_mut().zip(self.sums) {
+            sketch.set_sum(sum);
+        }
+        all
     }
 
     pub fn view(&self, top: usize) -> DelaysView {
         DelaysView {
             accuracy: SKETCH_ACCURACY,
-            overall: self.all.view(),
+            overall: self.all().view(),
             by_domain: self
                 .by_domain
                 .top_by(top, |s| s.weight())
@@ -241,5 +268,46 @@ pub fn text(v: &DelaysView, style: &Style, out: &mut String) {
         }
         t.render(2, out);
         out.push('\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Delays as Stages4;
+
+    #[test]
+    fn overall_from_the_domains_is_every_delivery_added() {
+        let mut memo = SampleMemo::default();
+        // A cap of 4 domains out of 9: the light ones are dropped again and again.
+        let mut delays = Delays::with_cap(4);
+        let mut plain = Stages::default();
+        let domains: Vec<String> = (0..9).map(|i| format!("d{i}.example")).collect();
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for i in 0..5000u32 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let r = state;
+            let x = |shift: u32| f64::from(((r >> shift) % 3000) as u32) / 100.0;
+            let stages = (i % 7 != 0).then(|| Stages4 {
+                before_qmgr: x(8),
+                in_qmgr: x(20),
+                conn_setup: if i % 3 == 0 { 0.0 } else { x(32) },
+                transmission: x(44),
+            });
+            let total = if i % 11 == 0 { -1.0 } else { x(56) * 3.0 };
+            let samples = Samples::new(memo.sample(total), stages, &mut memo);
+            plain.add(&samples);
+            // Skewed: the first domains get most deliveries.
+            let d = domains
+                .get(((r % 81) as f64).sqrt() as usize)
+                .map_or("", String::as_str);
+            delays.delivery(Hashed::new(d), &samples);
+        }
+        assert!(delays.by_domain.approximate());
+        let json = |s: &Stages| serde_json::to_string(&s.view()).unwrap_or_default();
+        assert_eq!(json(&delays.all()), json(&plain));
+        assert!(json(&plain).contains("\"count\":4"), "{}", json(&plain));
     }
 }
