@@ -34,6 +34,7 @@ use count::{Hashed, KeptHash};
 use normalize::AddressFolding;
 use serde::Serialize;
 use std::borrow::Cow;
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::ops::ControlFlow;
@@ -409,15 +410,14 @@ struct LastHost {
 /// first seen of its equals.
 fn widen(span: &mut Option<(Stamp, Stamp)>, time: Stamp) {
     match span {
-        // Lines come nearly in order: a line seldom moves the first stamp, and one that
-        // moves the last cannot (the first is no later than the last).
-        Some((first, last)) => {
-            if time > *last {
-                *last = time;
-            } else if time < *first {
-                *first = time;
-            }
-        }
+        // Lines come nearly in order, most in the second of the line before: one comparison
+        // with the last stamp settles them. A line later than the last cannot be earlier
+        // than the first (no later than the last).
+        Some((first, last)) => match time.cmp(last) {
+            Ordering::Greater => *last = time,
+            Ordering::Less if time < *first => *first = time,
+            _ => {}
+        },
         None => *span = Some((time, time)),
     }
 }
