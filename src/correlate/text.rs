@@ -7,7 +7,7 @@
 //! that finished messages can be handed to a sink on another thread); `Strings` hands out the
 //! same `Text` for the same bytes, so a repeated value costs a hash lookup and a count.
 
-use crate::text::{owned, same_bytes};
+use crate::text::{owned, same_bytes, utf8};
 use rustc_hash::FxHashSet as HashSet;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::borrow::Borrow;
@@ -27,9 +27,9 @@ impl Text {
 
     /// Log bytes as text, invalid UTF-8 bytes written as `\xNN` (see `crate::text::owned`).
     pub fn from_bytes(bytes: &[u8]) -> Text {
-        match std::str::from_utf8(bytes) {
-            Ok(s) => Text::from(s),
-            Err(_) => Text::from(owned(bytes)),
+        match utf8(bytes) {
+            Some(s) => Text::from(s),
+            None => Text::from(owned(bytes)),
         }
     }
 }
