@@ -122,7 +122,7 @@ impl Sessions {
                         self.durations.add_sample(s);
                     }
                     self.total_seconds += secs;
-                    if let Ok(ip) = std::str::from_utf8(client.ip) {
+                    if let Some(ip) = crate::text::utf8(client.ip) {
                         if let Some(c) = self.clients.get_mut(ip) {
                             c.seconds += secs;
                         }
