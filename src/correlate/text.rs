@@ -7,7 +7,7 @@
 //! that finished messages can be handed to a sink on another thread); `Strings` hands out the
 //! same `Text` for the same bytes, so a repeated value costs a hash lookup and a count.
 
-use crate::text::{owned, same_bytes};
+use crate::text::{owned, same_bytes, utf8};
 use rustc_hash::FxHashSet as HashSet;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::borrow::Borrow;
@@ -27,9 +27,9 @@ impl Text {
 
     /// Log bytes as text, invalid UTF-8 bytes written as `\xNN` (see `crate::text::owned`).
     pub fn from_bytes(bytes: &[u8]) -> Text {
-        match std::str::from_utf8(bytes) {
-            Ok(s) => Text::from(s),
-            Err(_) => Text::from(owned(bytes)),
+        match utf8(bytes) {
+            Some(s) => Text::from(s),
+            None => Text::from(owned(bytes)),
         }
     }
 }
@@ -178,10 +178,19 @@ impl Strings {
         }
     }
 
+    /// Inlined up to a recent text, which most calls find: a call each cost more than the
+    /// comparisons.
+    #[inline]
     pub(crate) fn get(&mut self, bytes: &[u8]) -> Text {
-        if let Some(t) = self.recent(bytes) {
-            return t;
+        match self.recent(bytes) {
+            Some(t) => t,
+            None => self.look_up(bytes),
         }
+    }
+
+    /// `get` for bytes none of the recent texts has.
+    #[inline(never)]
+    fn look_up(&mut self, bytes: &[u8]) -> Text {
         let t = match self.set.get(bytes) {
             Some(e) => e.0.clone(),
             // Bytes that are not UTF-8 are kept in their escaped form, under which they are
@@ -205,6 +214,7 @@ impl Strings {
     }
 
     /// One of the texts handed out last, if it has these very bytes.
+    #[inline]
     fn recent(&self, bytes: &[u8]) -> Option<Text> {
         self.recent
             .iter()

@@ -94,7 +94,7 @@ impl MessageKey {
             host,
             instance,
             queue_id,
-            hash: rustc_hash::FxBuildHasher.hash_one((host, instance, queue_id)),
+            hash: key_hash(host, instance, queue_id),
         }
     }
 
@@ -102,6 +102,18 @@ impl MessageKey {
     fn with_id(self, queue_id: QueueId) -> MessageKey {
         MessageKey::new(self.host, self.instance, queue_id)
     }
+}
+
+/// A message key's hash: the queue ID's words, host and instance, a multiplication each.
+/// Made for every line with a queue ID (and for the other keys it names): hashing the ID as
+/// bytes, with its length and the array's, cost several times more.
+fn key_hash(host: u32, instance: u32, queue_id: QueueId) -> u64 {
+    let mut hasher = rustc_hash::FxHasher::default();
+    hasher.write_u64(u64::from(host) | u64::from(instance) << 32);
+    for word in queue_id.words() {
+        hasher.write_u64(word);
+    }
+    hasher.finish()
 }
 
 impl PartialEq for MessageKey {
@@ -399,6 +411,9 @@ struct Texts {
     addresses: Strings,
     /// Replies: many repeat (`250 2.0.0 Ok`, a local delivery), some carry a queue ID.
     replies: Strings,
+    /// The last client or relay made (`peer`): an smtpd session's `client=` line names the
+    /// client its `connect` line did, and most connections come from the same few clients.
+    last_peer: Option<Peer>,
 }
 
 impl Default for Texts {
@@ -408,17 +423,23 @@ impl Default for Texts {
             peers: Strings::new(16_384),
             addresses: Strings::new(16_384),
             replies: Strings::new(4096),
+            last_peer: None,
         }
     }
 }
 
 impl Texts {
     fn peer(&mut self, e: Endpoint<'_>) -> Peer {
-        Peer {
+        if let Some(last) = self.last_peer.as_ref().filter(|p| is_peer(p, e)) {
+            return last.clone();
+        }
+        let peer = Peer {
             name: self.peers.get(e.name),
             ip: self.peers.get(e.ip),
             port: e.port.map(|p| self.words.get(p)),
-        }
+        };
+        self.last_peer = Some(peer.clone());
+        peer
     }
 
     fn rejection(&mut self, time: Stamp, daemon: &[u8], v: &Verdict<'_>) -> Rejection {
@@ -435,6 +456,17 @@ impl Texts {
             matched: v.matched.map(Text::from_bytes),
         }
     }
+}
+
+/// Whether `peer` has the bytes of `e`, as the text tables hand them out (`Strings::get`).
+fn is_peer(peer: &Peer, e: Endpoint<'_>) -> bool {
+    same_bytes(peer.name.as_bytes(), e.name)
+        && same_bytes(peer.ip.as_bytes(), e.ip)
+        && match (&peer.port, e.port) {
+            (Some(port), Some(bytes)) => same_bytes(port.as_bytes(), bytes),
+            (None, None) => true,
+            _ => false,
+        }
 }
 
 /// The bytes last interned for one part of a line, and their ID: consecutive lines nearly
@@ -1637,6 +1669,33 @@ mod tests {
             .collect();
         logs.sort();
         logs
+    }
+
+    /// A client or relay comes from the last one made only when it has the same bytes, and
+    /// is the one the text tables make.
+    #[test]
+    fn the_last_peer_is_handed_out_again_only_for_the_same_endpoint() {
+        use super::{Endpoint, Texts};
+        let endpoints = [
+            (&b"localhost"[..], &b"127.0.0.1"[..], None),
+            (b"localhost", b"127.0.0.1", None),
+            (b"localhost", b"127.0.0.1", Some(&b"25"[..])),
+            (b"localhost", b"127.0.0.1", Some(b"25")),
+            (b"localhost", b"127.0.0.1", Some(b"26")),
+            (b"localhost", b"127.0.0.2", Some(b"26")),
+            (b"localhosts", b"127.0.0.2", Some(b"26")),
+            (b"caf\xe9", b"::1", None),
+            (b"caf\xe9", b"::1", None),
+            (b"caf\\xe9", b"::1", None),
+            (b"localhost", b"127.0.0.1", None),
+        ];
+        let mut texts = Texts::default();
+        for (name, ip, port) in endpoints {
+            let e = Endpoint { name, ip, port };
+            let peer = texts.peer(e);
+            let plain = Texts::default().peer(e);
+            assert_eq!(peer, plain);
+        }
     }
 
     #[test]

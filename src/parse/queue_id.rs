@@ -31,6 +31,16 @@ impl QueueId {
         self.bytes.get(..usize::from(self.len)).unwrap_or_default()
     }
 
+    /// The ID's bytes as words, zeros past its length (so that they say the length too): a
+    /// hash of a few multiplications reads them.
+    pub fn words(&self) -> [u64; MAX / 8] {
+        let mut words = [0; MAX / 8];
+        for (word, bytes) in words.iter_mut().zip(self.bytes.chunks_exact(8)) {
+            *word = bytes.try_into().map_or(0, u64::from_le_bytes);
+        }
+        words
+    }
+
     pub fn as_str(&self) -> &str {
         // Only ASCII alphanumerics are ever stored.
         std::str::from_utf8(self.as_bytes()).unwrap_or("")
@@ -172,6 +182,29 @@ pub fn lead(text: &[u8]) -> (Lead, &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_are_the_bytes_and_tell_ids_apart_as_equality_does() {
+        let texts: [&[u8]; 7] = [
+            b"ABCDE",
+            b"ABCDE1",
+            b"1ABCDE",
+            b"4Ybc2m1DTzz9sqk",
+            b"4Ybc2m1DTzz9sqK",
+            b"123456789012345678901234",
+            b"12345678901234567890123",
+        ];
+        let ids: Vec<QueueId> = texts.iter().filter_map(|t| QueueId::new(t)).collect();
+        assert_eq!(ids.len(), texts.len());
+        for a in &ids {
+            let bytes: Vec<u8> = a.words().iter().flat_map(|w| w.to_le_bytes()).collect();
+            assert_eq!(&bytes[..a.as_bytes().len()], a.as_bytes());
+            assert!(bytes[a.as_bytes().len()..].iter().all(|&b| b == 0));
+            for b in &ids {
+                assert_eq!(a == b, a.words() == b.words(), "{a} {b}");
+            }
+        }
+    }
 
     #[test]
     fn short_long_and_seed_ids() {

@@ -750,9 +750,9 @@ pub fn text(v: &ReportView, o: &TextOptions) -> String {
 
 /// Log bytes as text, borrowed when they are UTF-8 (they nearly always are).
 pub fn text_of(bytes: &[u8]) -> Cow<'_, str> {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => Cow::Borrowed(s),
-        Err(_) => Cow::Owned(crate::text::owned(bytes)),
+    match crate::text::utf8(bytes) {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(crate::text::owned(bytes)),
     }
 }
 
