@@ -86,6 +86,15 @@ pub fn head16(text: &[u8]) -> u128 {
     u128::from_le_bytes(padded(text))
 }
 
+/// The first 32 bytes of `text` as two numbers (`head16` of them and of the 16 after).
+#[inline]
+pub fn head32(text: &[u8]) -> [u128; 2] {
+    let bytes: [u8; 32] = padded(text);
+    let (low, high) = bytes.split_at(16);
+    let half = |b: &[u8]| u128::from_le_bytes(b.try_into().unwrap_or_default());
+    [half(low), half(high)]
+}
+
 /// A constant prefix of up to 16 bytes, none of them zero, tested against a text's `head16`
 /// with one mask and one comparison (zeros past a short text's end match no byte of it).
 #[derive(Debug, Clone, Copy)]
