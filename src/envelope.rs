@@ -481,13 +481,20 @@ struct Origin {
     host_end: usize,
     tag_end: usize,
     slashes: Slashes,
+    /// What the reader of the envelope made of its program (`parse_classified`).
+    class: u8,
 }
 
 impl Origins {
-    /// The host and program at the start of `rest` (the line after its stamp) and the text
-    /// from where the tag ends; `None` without a host and a tag.
+    /// The host and program at the start of `rest` (the line after its stamp), the text from
+    /// where the tag ends, and `classify` of the program (kept with the origin, so asked once
+    /// per origin kept); `None` without a host and a tag.
     #[inline]
-    fn read<'l>(&mut self, rest: &'l [u8]) -> Option<(&'l [u8], Program<'l>, &'l [u8])> {
+    fn read<'l>(
+        &mut self,
+        rest: &'l [u8],
+        classify: impl FnOnce(&Program<'_>) -> u8,
+    ) -> Option<(&'l [u8], Program<'l>, &'l [u8], u8)> {
         let head = head32(rest);
         // A line shorter than an origin reads as zeros where the origin's last byte (the
         // tag's end, never zero) stands: only lines holding all its bytes match it.
@@ -495,7 +502,8 @@ impl Origins {
             if head[0] & origin.mask[0] == origin.head[0]
                 && head[1] & origin.mask[1] == origin.head[1]
             {
-                return Some(origin.parts(rest));
+                let (host, program, after) = origin.parts(rest);
+                return Some((host, program, after, origin.class));
             }
         }
         let (host, _) = word(rest);
@@ -504,13 +512,16 @@ impl Origins {
         }
         let tag_start = host.len() + 1;
         let (end, slashes) = tag_end(rest.get(tag_start..).unwrap_or_default())?;
-        let origin = Origin {
+        let mut origin = Origin {
             head,
             mask: [0; 2],
             host_end: host.len(),
             tag_end: tag_start + end,
             slashes,
+            class: 0,
         };
+        let (host, program, after) = origin.parts(rest);
+        origin.class = classify(&program);
         // Its bytes and the tag's end byte, when they fit.
         let len = origin.tag_end + 1;
         if len <= 32 {
@@ -528,7 +539,7 @@ impl Origins {
             }
             self.next = (self.next + 1) % ORIGINS;
         }
-        Some(origin.parts(rest))
+        Some((host, program, after, origin.class))
     }
 }
 
@@ -536,7 +547,7 @@ impl Origin {
     /// The host, the program and the text from the tag's end of a line starting with this
     /// origin's bytes.
     #[inline]
-    fn parts(self, rest: &[u8]) -> (&[u8], Program<'_>, &[u8]) {
+    fn parts<'l>(&self, rest: &'l [u8]) -> (&'l [u8], Program<'l>, &'l [u8]) {
         let tag = rest
             .get(self.host_end + 1..self.tag_end)
             .unwrap_or_default();
@@ -555,19 +566,33 @@ pub fn parse(line: &[u8]) -> Option<Envelope<'_>> {
 
 /// `parse`, reusing the stamp of the line before (of the same source) when it is the same.
 pub fn parse_with<'a>(line: &'a [u8], stamps: &mut StampCache) -> Option<Envelope<'a>> {
+    parse_classified(line, stamps, |_| 0).map(|(envelope, _)| envelope)
+}
+
+/// `parse_with`, and `classify` of the envelope's program: worked out for a program read
+/// afresh, remembered for one whose origin (host and tag) was kept, as most lines' is.
+/// `classify` must depend on the program alone, and be the same for every line read through
+/// `stamps`.
+#[inline]
+pub fn parse_classified<'a>(
+    line: &'a [u8],
+    stamps: &mut StampCache,
+    classify: impl FnOnce(&Program<'_>) -> u8,
+) -> Option<(Envelope<'a>, u8)> {
     let (stamp, rest) = stamps.stamp(line)?;
-    let (host, program, rest) = stamps.origins.read(rest)?;
+    let (host, program, rest, class) = stamps.origins.read(rest, classify)?;
     let (pid, text) = pid_and_text(rest)?;
     let text = skip_solaris_id(text);
     let (severity, text) = severity(text);
-    Some(Envelope {
+    let envelope = Envelope {
         stamp,
         host,
         program,
         pid,
         severity,
         text,
-    })
+    };
+    Some((envelope, class))
 }
 
 #[cfg(test)]
