@@ -466,7 +466,7 @@ const ORIGINS: usize = 4;
 /// found without looking for the host's space and the tag's end and slashes again.
 #[derive(Debug, Clone, Default)]
 struct Origins {
-    recent: [Option<Origin>; ORIGINS],
+    recent: [Origin; ORIGINS],
     /// The slot the next origin read goes to (round robin).
     next: usize,
 }
@@ -485,6 +485,20 @@ struct Origin {
     class: u8,
 }
 
+impl Default for Origin {
+    /// No origin: it matches no line (a head masked by zeros is never one).
+    fn default() -> Origin {
+        Origin {
+            head: [1, 0],
+            mask: [0; 2],
+            host_end: 0,
+            tag_end: 0,
+            slashes: Slashes::default(),
+            class: 0,
+        }
+    }
+}
+
 impl Origins {
     /// The host and program at the start of `rest` (the line after its stamp), the text from
     /// where the tag ends, and `classify` of the program (kept with the origin, so asked once
@@ -498,7 +512,7 @@ impl Origins {
         let head = head32(rest);
         // A line shorter than an origin reads as zeros where the origin's last byte (the
         // tag's end, never zero) stands: only lines holding all its bytes match it.
-        for origin in self.recent.iter().flatten() {
+        for origin in &self.recent {
             if head[0] & origin.mask[0] == origin.head[0]
                 && head[1] & origin.mask[1] == origin.head[1]
             {
@@ -535,7 +549,7 @@ impl Origins {
                 ..origin
             };
             if let Some(slot) = self.recent.get_mut(self.next) {
-                *slot = Some(kept);
+                *slot = kept;
             }
             self.next = (self.next + 1) % ORIGINS;
         }
@@ -752,6 +766,34 @@ mod tests {
     }
 
     #[test]
+    fn no_origin_matches_no_line() {
+        let none = Origin::default();
+        for rest in [
+            &b""[..],
+            b"\x01",
+            &[0; 40],
+            &[1; 40],
+            b"h postfix/smtpd[1]: x",
+        ] {
+            let head = head32(rest);
+            assert!(
+                head[0] & none.mask[0] != none.head[0] || head[1] & none.mask[1] != none.head[1]
+            );
+            assert_eq!(
+                Origins::default()
+                    .read(rest, |_| 7)
+                    .map(|(.., class)| class),
+                {
+                    let (host, _) = word(rest);
+                    (!host.is_empty()
+                        && tag_end(rest.get(host.len() + 1..).unwrap_or_default()).is_some())
+                    .then_some(7)
+                }
+            );
+        }
+    }
+
+    #[test]
     fn kept_origins_read_as_a_fresh_parse_does() {
         // Lines from a few origins, interleaved, some of them damaged where the host and tag
         // stand (an end byte moved in or out, a zero, a cut), read in turn through one cache:
@@ -798,7 +840,7 @@ mod tests {
             let fresh = parse(&line);
             let before = cache.origins.recent;
             assert_eq!(parse_with(&line, &mut cache), fresh, "{line:?}");
-            hits += usize::from(before.iter().flatten().any(|o| {
+            hits += usize::from(before.iter().any(|o| {
                 let head = head32(line.get(16..).unwrap_or_default());
                 head[0] & o.mask[0] == o.head[0] && head[1] & o.mask[1] == o.head[1]
             }));
