@@ -9,7 +9,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::parse::bytes::{
-    equal_bytes, find_byte, first_equal_byte, head16, in_range, parse_u64, word, word_at,
+    equal_bytes, find_byte, first_equal_byte, head16, head32, in_range, parse_u64, word, word_at,
     word_digits, HIGHS, LOWS,
 };
 
@@ -74,7 +74,7 @@ pub struct Program<'a> {
 }
 
 /// One log line's envelope and the text it carries.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Envelope<'a> {
     pub stamp: RawStamp,
     pub host: &'a [u8],
@@ -254,7 +254,7 @@ pub fn program(tag: &[u8]) -> Program<'_> {
 }
 
 /// Where the first and the last `/` of a tag stand, noted as the tag is scanned.
-#[derive(Default)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Slashes {
     first: Option<usize>,
     last: Option<usize>,
@@ -290,7 +290,17 @@ impl Slashes {
 
 /// `tag[pid]: ` or `tag: ` at the start of `text`: the tag split into its parts (in the same
 /// pass that finds its end), the pid, and the text after.
+#[cfg(test)]
 fn tag_and_pid(text: &[u8]) -> Option<(Program<'_>, Option<u32>, &[u8])> {
+    let (end, slashes) = tag_end(text)?;
+    let program = slashes.split(text.get(..end).unwrap_or_default());
+    let (pid, after) = pid_and_text(text.get(end..).unwrap_or_default())?;
+    Some((program, pid, after))
+}
+
+/// Where the (non-empty) tag at the start of `text` ends — at its first `[`, `:` or space —
+/// and its slashes, found in the same pass.
+fn tag_end(text: &[u8]) -> Option<(usize, Slashes)> {
     // The tag ends at `[` (pid follows) or at `:`; it holds no spaces. Eight bytes at a time:
     // a byte at a time this loop was two thirds of the envelope's cost.
     let mut slashes = Slashes::default();
@@ -318,12 +328,11 @@ fn tag_and_pid(text: &[u8]) -> Option<(Program<'_>, Option<u32>, &[u8])> {
         at += 8;
     }
     let end = end?;
-    let tag = text.get(..end).unwrap_or_default();
-    if tag.is_empty() {
-        return None;
-    }
-    let program = slashes.split(tag);
-    let rest = text.get(end..).unwrap_or_default();
+    (end > 0).then_some((end, slashes))
+}
+
+/// `[pid]: ` or `: ` at the start of `rest` (where the tag ended): the pid and the text after.
+fn pid_and_text(rest: &[u8]) -> Option<(Option<u32>, &[u8])> {
     if let Some(after) = rest.strip_prefix(b"[") {
         let (close, pid) = match short_pid(after) {
             Some(found) => found,
@@ -334,10 +343,10 @@ fn tag_and_pid(text: &[u8]) -> Option<(Program<'_>, Option<u32>, &[u8])> {
             }
         };
         let after = after.get(close + 1..)?.strip_prefix(b":")?;
-        Some((program, pid, after.strip_prefix(b" ").unwrap_or(after)))
+        Some((pid, after.strip_prefix(b" ").unwrap_or(after)))
     } else {
         let after = rest.strip_prefix(b":")?;
-        Some((program, None, after.strip_prefix(b" ").unwrap_or(after)))
+        Some((None, after.strip_prefix(b" ").unwrap_or(after)))
     }
 }
 
@@ -388,9 +397,11 @@ pub fn severity(text: &[u8]) -> (Severity, &[u8]) {
 /// mostly share their second: when a line starts with the same bytes, its stamp is known
 /// without reading it again. Only `Mmm dd hh:mm:ss ` stamps are kept: reading one looks at
 /// exactly the bytes it consumes, so equal bytes give an equal stamp (RFC 3339 stamps mostly
-/// carry a fraction that differs on every line anyway).
+/// carry a fraction that differs on every line anyway). Beside it, the origins (host and tag)
+/// of the last few lines, which most lines repeat too.
 #[derive(Debug, Clone, Default)]
 pub struct StampCache {
+    origins: Origins,
     /// The stamp's bytes (at most 16, none of them zero), the first lowest, zeros after.
     head: u128,
     /// Ones over the stamp's bytes.
@@ -446,6 +457,122 @@ impl StampCache {
     }
 }
 
+/// How many origins `Origins` keeps: a busy server's lines come from a handful of daemons
+/// (smtpd, qmgr, cleanup, smtp, on one host), interleaved.
+const ORIGINS: usize = 4;
+
+/// The origins (`host tag` and the byte that ends the tag) of recent lines, with where their
+/// parts stand: a line that starts (after its stamp) with one's bytes has that host and tag,
+/// found without looking for the host's space and the tag's end and slashes again.
+#[derive(Debug, Clone, Default)]
+struct Origins {
+    recent: [Origin; ORIGINS],
+    /// The slot the next origin read goes to (round robin).
+    next: usize,
+}
+
+/// One origin's bytes (at most 32, the tag's end byte last) as two numbers, the first byte
+/// lowest, with ones over its bytes in `mask`; where the host ends (at its space) and where
+/// the tag ends, counted from the origin's start; the tag's slashes.
+#[derive(Debug, Clone, Copy)]
+struct Origin {
+    head: [u128; 2],
+    mask: [u128; 2],
+    host_end: usize,
+    tag_end: usize,
+    slashes: Slashes,
+    /// What the reader of the envelope made of its program (`parse_classified`).
+    class: u8,
+}
+
+impl Default for Origin {
+    /// No origin: it matches no line (a head masked by zeros is never one).
+    fn default() -> Origin {
+        Origin {
+            head: [1, 0],
+            mask: [0; 2],
+            host_end: 0,
+            tag_end: 0,
+            slashes: Slashes::default(),
+            class: 0,
+        }
+    }
+}
+
+impl Origins {
+    /// The host and program at the start of `rest` (the line after its stamp), the text from
+    /// where the tag ends, and `classify` of the program (kept with the origin, so asked once
+    /// per origin kept); `None` without a host and a tag.
+    #[inline]
+    fn read<'l>(
+        &mut self,
+        rest: &'l [u8],
+        classify: impl FnOnce(&Program<'_>) -> u8,
+    ) -> Option<(&'l [u8], Program<'l>, &'l [u8], u8)> {
+        let head = head32(rest);
+        // A line shorter than an origin reads as zeros where the origin's last byte (the
+        // tag's end, never zero) stands: only lines holding all its bytes match it.
+        for origin in &self.recent {
+            if head[0] & origin.mask[0] == origin.head[0]
+                && head[1] & origin.mask[1] == origin.head[1]
+            {
+                let (host, program, after) = origin.parts(rest);
+                return Some((host, program, after, origin.class));
+            }
+        }
+        let (host, _) = word(rest);
+        if host.is_empty() {
+            return None;
+        }
+        let tag_start = host.len() + 1;
+        let (end, slashes) = tag_end(rest.get(tag_start..).unwrap_or_default())?;
+        let mut origin = Origin {
+            head,
+            mask: [0; 2],
+            host_end: host.len(),
+            tag_end: tag_start + end,
+            slashes,
+            class: 0,
+        };
+        let (host, program, after) = origin.parts(rest);
+        origin.class = classify(&program);
+        // Its bytes and the tag's end byte, when they fit.
+        let len = origin.tag_end + 1;
+        if len <= 32 {
+            let mask = [
+                u128::MAX >> (128 - 8 * len.min(16)),
+                u128::MAX.checked_shr(8 * (32 - len) as u32).unwrap_or(0),
+            ];
+            let kept = Origin {
+                head: [head[0] & mask[0], head[1] & mask[1]],
+                mask,
+                ..origin
+            };
+            if let Some(slot) = self.recent.get_mut(self.next) {
+                *slot = kept;
+            }
+            self.next = (self.next + 1) % ORIGINS;
+        }
+        Some((host, program, after, origin.class))
+    }
+}
+
+impl Origin {
+    /// The host, the program and the text from the tag's end of a line starting with this
+    /// origin's bytes.
+    #[inline]
+    fn parts<'l>(&self, rest: &'l [u8]) -> (&'l [u8], Program<'l>, &'l [u8]) {
+        let tag = rest
+            .get(self.host_end + 1..self.tag_end)
+            .unwrap_or_default();
+        (
+            rest.get(..self.host_end).unwrap_or_default(),
+            self.slashes.split(tag),
+            rest.get(self.tag_end..).unwrap_or_default(),
+        )
+    }
+}
+
 /// Parses the envelope of one line; `None` when the line has no recognisable syslog shape.
 pub fn parse(line: &[u8]) -> Option<Envelope<'_>> {
     parse_with(line, &mut StampCache::default())
@@ -453,22 +580,33 @@ pub fn parse(line: &[u8]) -> Option<Envelope<'_>> {
 
 /// `parse`, reusing the stamp of the line before (of the same source) when it is the same.
 pub fn parse_with<'a>(line: &'a [u8], stamps: &mut StampCache) -> Option<Envelope<'a>> {
+    parse_classified(line, stamps, |_| 0).map(|(envelope, _)| envelope)
+}
+
+/// `parse_with`, and `classify` of the envelope's program: worked out for a program read
+/// afresh, remembered for one whose origin (host and tag) was kept, as most lines' is.
+/// `classify` must depend on the program alone, and be the same for every line read through
+/// `stamps`.
+#[inline]
+pub fn parse_classified<'a>(
+    line: &'a [u8],
+    stamps: &mut StampCache,
+    classify: impl FnOnce(&Program<'_>) -> u8,
+) -> Option<(Envelope<'a>, u8)> {
     let (stamp, rest) = stamps.stamp(line)?;
-    let (host, rest) = word(rest);
-    if host.is_empty() {
-        return None;
-    }
-    let (program, pid, text) = tag_and_pid(rest)?;
+    let (host, program, rest, class) = stamps.origins.read(rest, classify)?;
+    let (pid, text) = pid_and_text(rest)?;
     let text = skip_solaris_id(text);
     let (severity, text) = severity(text);
-    Some(Envelope {
+    let envelope = Envelope {
         stamp,
         host,
         program,
         pid,
         severity,
         text,
-    })
+    };
+    Some((envelope, class))
 }
 
 #[cfg(test)]
@@ -625,6 +763,90 @@ mod tests {
             let cached = parse_with(line, &mut cache).map(|e| (e.stamp, e.host, e.text));
             assert_eq!(cached, fresh, "{}", String::from_utf8_lossy(line));
         }
+    }
+
+    #[test]
+    fn no_origin_matches_no_line() {
+        let none = Origin::default();
+        for rest in [
+            &b""[..],
+            b"\x01",
+            &[0; 40],
+            &[1; 40],
+            b"h postfix/smtpd[1]: x",
+        ] {
+            let head = head32(rest);
+            assert!(
+                head[0] & none.mask[0] != none.head[0] || head[1] & none.mask[1] != none.head[1]
+            );
+            assert_eq!(
+                Origins::default()
+                    .read(rest, |_| 7)
+                    .map(|(.., class)| class),
+                {
+                    let (host, _) = word(rest);
+                    (!host.is_empty()
+                        && tag_end(rest.get(host.len() + 1..).unwrap_or_default()).is_some())
+                    .then_some(7)
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn kept_origins_read_as_a_fresh_parse_does() {
+        // Lines from a few origins, interleaved, some of them damaged where the host and tag
+        // stand (an end byte moved in or out, a zero, a cut), read in turn through one cache:
+        // each must read as it does alone (no origin kept then).
+        let hosts = ["mail", "h", "mx1.example", "a-rather-long-host.example.org"];
+        let tags = [
+            "postfix/smtpd",
+            "postfix/qmgr",
+            "postfix-out/submission/smtpd",
+            "postfix",
+            "pf/",
+            "amavis",
+        ];
+        let ends = ["[123]: text", ": text", "[1]:", " x", "", "[", "/x[2]: y"];
+        let swaps = [b'[', b':', b' ', b'/', 0, b'x', b']'];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut cache = StampCache::default();
+        let mut hits = 0;
+        for _ in 0..20_000 {
+            crate::parse::bytes::xorshift(&mut state);
+            let pick = |shift: u32, n: usize| (state >> shift) as usize % n;
+            // Three lines in four from one host's two busiest daemons, as in a real log.
+            let common = pick(48, 4) != 0;
+            let (host, tag, end) = if common {
+                (hosts[0], tags[pick(8, 2)], ends[0])
+            } else {
+                (
+                    hosts[pick(0, hosts.len())],
+                    tags[pick(8, tags.len())],
+                    ends[pick(16, ends.len())],
+                )
+            };
+            let mut line = format!("Aug  5 08:00:00 {host} {tag}{end}").into_bytes();
+            match pick(24, 8) {
+                0 => {
+                    let at = 16 + pick(32, 40);
+                    if let Some(b) = line.get_mut(at) {
+                        *b = swaps[pick(40, swaps.len())];
+                    }
+                }
+                1 => line.truncate(16 + pick(32, 40)),
+                _ => {}
+            }
+            let fresh = parse(&line);
+            let before = cache.origins.recent;
+            assert_eq!(parse_with(&line, &mut cache), fresh, "{line:?}");
+            hits += usize::from(before.iter().any(|o| {
+                let head = head32(line.get(16..).unwrap_or_default());
+                head[0] & o.mask[0] == o.head[0] && head[1] & o.mask[1] == o.head[1]
+            }));
+        }
+        // Most lines were read through a kept origin.
+        assert!(hits > 8_000, "{hits}");
     }
 
     #[test]

@@ -86,6 +86,15 @@ pub fn head16(text: &[u8]) -> u128 {
     u128::from_le_bytes(padded(text))
 }
 
+/// The first 32 bytes of `text` as two numbers (`head16` of them and of the 16 after).
+#[inline]
+pub fn head32(text: &[u8]) -> [u128; 2] {
+    let bytes: [u8; 32] = padded(text);
+    let (low, high) = bytes.split_at(16);
+    let half = |b: &[u8]| u128::from_le_bytes(b.try_into().unwrap_or_default());
+    [half(low), half(high)]
+}
+
 /// A constant prefix of up to 16 bytes, none of them zero, tested against a text's `head16`
 /// with one mask and one comparison (zeros past a short text's end match no byte of it).
 #[derive(Debug, Clone, Copy)]
@@ -249,6 +258,12 @@ pub fn parse_seconds(text: &[u8]) -> Option<f64> {
 /// bytes, found in the same pass that reads them. `None` when there are none or more than 18.
 #[inline]
 pub fn leading_seconds(text: &[u8]) -> Option<(f64, usize)> {
+    // A lone `0` — most of the stages of `delays=`, read a byte at a time before.
+    if let [b'0', next, ..] = text {
+        if !next.is_ascii_digit() && *next != b'.' {
+            return Some((0.0, 1));
+        }
+    }
     let mut mantissa: u64 = 0;
     let mut scale: u32 = 0;
     let mut dot = false;
@@ -551,6 +566,18 @@ mod tests {
         assert_eq!(parse_seconds(b"1.2.3"), None);
         assert_eq!(parse_seconds(b"0.0000000000000001"), Some(1e-16));
         assert_eq!(parse_seconds(b"."), Some(0.0));
+        // A lone zero, and zeros that go on.
+        for (text, want) in [
+            (&b"0/0"[..], Some((0.0, 1))),
+            (b"0, dsn", Some((0.0, 1))),
+            (b"0", Some((0.0, 1))),
+            (b"0.5/", Some((0.5, 3))),
+            (b"01/", Some((1.0, 2))),
+            (b"0\xb0", Some((0.0, 1))),
+            (b"/0", None),
+        ] {
+            assert_eq!(leading_seconds(text), want, "{text:?}");
+        }
         assert_eq!(parse_u64(b"99999999999999999999"), None);
         assert_eq!(parse_u64(b"488"), Some(488));
     }

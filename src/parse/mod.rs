@@ -15,7 +15,7 @@ pub mod queue_id;
 pub mod smtpd;
 pub mod verdict;
 
-use crate::envelope::{self, Envelope, Severity, StampCache};
+use crate::envelope::{self, Envelope, Program, Severity, StampCache};
 use crate::event::Event;
 use queue_id::{lead, Lead};
 
@@ -67,23 +67,33 @@ impl LineParser {
     /// `parse_with` written into `parsed`, where it is to stay: a returned parse (about 400
     /// bytes) was copied into place, and the event into the parse before that.
     pub fn parse_into<'a>(&self, line: &'a [u8], stamps: &mut StampCache, parsed: &mut Parsed<'a>) {
-        let Some(envelope) = envelope::parse_with(line, stamps) else {
+        // Whether the program is Postfix's and which reader reads its text depend on the
+        // program alone: worked out once per origin the cache keeps, not once per line.
+        let classify = |program: &Program<'_>| match self.is_postfix(program.syslog_name) {
+            true => reader(program.daemon) as u8,
+            false => NOT_POSTFIX,
+        };
+        let Some((envelope, class)) = envelope::parse_classified(line, stamps, classify) else {
             *parsed = Parsed::Malformed;
             return;
         };
-        if !self.is_postfix(envelope.program.syslog_name) {
+        let Some(&reader) = Reader::ALL.get(usize::from(class)) else {
             *parsed = Parsed::Foreign { envelope };
             return;
-        }
+        };
         *parsed = Parsed::Postfix {
             envelope,
             event: None,
         };
         if let Parsed::Postfix { envelope, event } = parsed {
-            *event = parse_text(envelope.program.daemon, envelope.severity, envelope.text);
+            *event = read_text(reader, envelope.severity, envelope.text);
         }
     }
 }
+
+/// The class (`envelope::parse_classified`) of a program that is not Postfix's; a Postfix
+/// program's class is its reader's index in `Reader::ALL`.
+const NOT_POSTFIX: u8 = u8::MAX;
 
 /// Which reader understands a daemon's text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +111,25 @@ enum Reader {
     Postsuper,
     Statistics,
     Delivery,
+}
+
+impl Reader {
+    /// Every reader, each at its own index (`reader as usize`).
+    const ALL: [Reader; 13] = [
+        Reader::Smtpd,
+        Reader::Postscreen,
+        Reader::Dnsblog,
+        Reader::Tlsproxy,
+        Reader::Cleanup,
+        Reader::Pickup,
+        Reader::Qmgr,
+        Reader::Bounce,
+        Reader::Master,
+        Reader::Script,
+        Reader::Postsuper,
+        Reader::Statistics,
+        Reader::Delivery,
+    ];
 }
 
 /// The reader of `daemon`'s lines. A name with a suffix (`smtpd.local`: a service whose
@@ -132,7 +161,13 @@ fn reader(daemon: &[u8]) -> Reader {
 
 /// Reads the text of a line written by `daemon`.
 pub fn parse_text<'a>(daemon: &[u8], severity: Severity, text: &'a [u8]) -> Option<Event<'a>> {
-    let event = match reader(daemon) {
+    read_text(reader(daemon), severity, text)
+}
+
+/// `parse_text` by the daemon's reader.
+#[inline]
+fn read_text(reader: Reader, severity: Severity, text: &[u8]) -> Option<Event<'_>> {
+    let event = match reader {
         Reader::Smtpd => smtpd::parse(severity, text),
         Reader::Postscreen => postscreen::parse(text),
         Reader::Dnsblog => postscreen::parse_dnsblog(text),
@@ -241,6 +276,53 @@ mod tests {
             (b"postscreen_cache", Reader::Statistics),
         ] {
             assert_eq!(reader(daemon), want, "{}", String::from_utf8_lossy(daemon));
+        }
+    }
+
+    #[test]
+    fn every_reader_stands_at_its_index_below_the_foreign_class() {
+        for (i, r) in Reader::ALL.iter().enumerate() {
+            assert_eq!(*r as usize, i);
+        }
+        assert!(Reader::ALL.len() < usize::from(NOT_POSTFIX));
+    }
+
+    #[test]
+    fn classes_kept_with_origins_read_as_fresh_ones() {
+        // Programs of every reader, Postfix's and others', through one cache and afresh,
+        // under two parsers (a custom syslog name makes `mailer` Postfix's for one).
+        let tags = [
+            "postfix/smtpd[1]",
+            "postfix/qmgr[2]",
+            "mailer/qmgr[2]",
+            "postfix/cleanup[3]",
+            "postfix/smtp[4]",
+            "postfix/bounce[5]",
+            "postfix/anvil[6]",
+            "postfix/smtpd.local[7]",
+            "amavis[8]",
+            "postfix-out/submission/smtpd[9]",
+            "postfix/postscreen[10]",
+        ];
+        let texts = [
+            "1A2B3C4D5E: removed",
+            "connect from a[192.0.2.1]",
+            "warning: x",
+            "statistics: max connection rate 1/60s",
+        ];
+        for parser in [
+            LineParser::default(),
+            LineParser::new(&["mailer".to_string()]),
+        ] {
+            let mut cache = StampCache::default();
+            // Each program for a few lines in a row: the first reads it, the others find it kept.
+            for i in 0..200 {
+                let tag = tags[(i / texts.len()) % tags.len()];
+                let line = format!("Aug 15 08:00:00 h {tag}: {}", texts[i % texts.len()]);
+                let fresh = format!("{:?}", parser.parse(line.as_bytes()));
+                let kept = format!("{:?}", parser.parse_with(line.as_bytes(), &mut cache));
+                assert_eq!(kept, fresh, "{line}");
+            }
         }
     }
 
