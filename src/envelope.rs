@@ -402,6 +402,8 @@ pub fn severity(text: &[u8]) -> (Severity, &[u8]) {
 #[derive(Debug, Clone, Default)]
 pub struct StampCache {
     origins: Origins,
+    /// The `classifier` the origins' classes come from (`parse_classified`).
+    classifier: u64,
     /// The stamp's bytes (at most 16, none of them zero), the first lowest, zeros after.
     head: u128,
     /// Ones over the stamp's bytes.
@@ -580,19 +582,24 @@ pub fn parse(line: &[u8]) -> Option<Envelope<'_>> {
 
 /// `parse`, reusing the stamp of the line before (of the same source) when it is the same.
 pub fn parse_with<'a>(line: &'a [u8], stamps: &mut StampCache) -> Option<Envelope<'a>> {
-    parse_classified(line, stamps, |_| 0).map(|(envelope, _)| envelope)
+    parse_classified(line, stamps, 0, |_| 0).map(|(envelope, _)| envelope)
 }
 
 /// `parse_with`, and `classify` of the envelope's program: worked out for a program read
 /// afresh, remembered for one whose origin (host and tag) was kept, as most lines' is.
-/// `classify` must depend on the program alone, and be the same for every line read through
-/// `stamps`.
+/// `classify` must depend on the program alone; `classifier` names it (0 is `parse_with`'s),
+/// so that a cache read through with another one forgets the classes it kept.
 #[inline]
 pub fn parse_classified<'a>(
     line: &'a [u8],
     stamps: &mut StampCache,
+    classifier: u64,
     classify: impl FnOnce(&Program<'_>) -> u8,
 ) -> Option<(Envelope<'a>, u8)> {
+    if stamps.classifier != classifier {
+        stamps.origins = Origins::default();
+        stamps.classifier = classifier;
+    }
     let (stamp, rest) = stamps.stamp(line)?;
     let (host, program, rest, class) = stamps.origins.read(rest, classify)?;
     let (pid, text) = pid_and_text(rest)?;

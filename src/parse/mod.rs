@@ -18,6 +18,7 @@ pub mod verdict;
 use crate::envelope::{self, Envelope, Program, Severity, StampCache};
 use crate::event::Event;
 use queue_id::{lead, Lead};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What one line turned out to be.
 #[derive(Debug)]
@@ -35,16 +36,28 @@ pub enum Parsed<'a> {
 }
 
 /// Parses lines; knows which syslog names are Postfix's.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct LineParser {
     /// Extra syslog names (`--syslog-name`) besides those starting with `postfix`.
     syslog_names: Vec<Vec<u8>>,
+    /// Names how this parser classifies programs, for the `StampCache`s it reads through
+    /// (`envelope::parse_classified`): never 0, and never another parser's (a clone shares
+    /// its syslog names, so its classes too).
+    classifier: u64,
+}
+
+impl Default for LineParser {
+    fn default() -> LineParser {
+        LineParser::new(&[])
+    }
 }
 
 impl LineParser {
     pub fn new(syslog_names: &[String]) -> LineParser {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
         LineParser {
             syslog_names: syslog_names.iter().map(|s| s.as_bytes().to_vec()).collect(),
+            classifier: NEXT.fetch_add(1, Ordering::Relaxed),
         }
     }
 
@@ -73,7 +86,9 @@ impl LineParser {
             true => reader(program.daemon) as u8,
             false => NOT_POSTFIX,
         };
-        let Some((envelope, class)) = envelope::parse_classified(line, stamps, classify) else {
+        let Some((envelope, class)) =
+            envelope::parse_classified(line, stamps, self.classifier, classify)
+        else {
             *parsed = Parsed::Malformed;
             return;
         };
@@ -310,17 +325,26 @@ mod tests {
             "warning: x",
             "statistics: max connection rate 1/60s",
         ];
-        for parser in [
+        let parsers = [
             LineParser::default(),
             LineParser::new(&["mailer".to_string()]),
-        ] {
-            let mut cache = StampCache::default();
+        ];
+        for shared in [false, true] {
+            let mut caches = [StampCache::default(), StampCache::default()];
             // Each program for a few lines in a row: the first reads it, the others find it kept.
-            for i in 0..200 {
+            for i in 0..400 {
                 let tag = tags[(i / texts.len()) % tags.len()];
                 let line = format!("Aug 15 08:00:00 h {tag}: {}", texts[i % texts.len()]);
+                // Shared: the parsers, and the envelope alone, take turns on one cache, whose
+                // classes must then be the reading parser's own.
+                let which = (i / 3) % 2;
+                let parser = &parsers[which];
+                let cache = &mut caches[if shared { 0 } else { which }];
+                if shared && i % 7 == 3 {
+                    assert!(envelope::parse_with(line.as_bytes(), cache).is_some());
+                }
                 let fresh = format!("{:?}", parser.parse(line.as_bytes()));
-                let kept = format!("{:?}", parser.parse_with(line.as_bytes(), &mut cache));
+                let kept = format!("{:?}", parser.parse_with(line.as_bytes(), cache));
                 assert_eq!(kept, fresh, "{line}");
             }
         }
