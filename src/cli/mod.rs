@@ -242,8 +242,30 @@ pub struct Context {
     pub zone: TimeZone,
 }
 
+/// What a command's messages keep beyond what every consumer reads.
+#[derive(Debug, Clone, Copy)]
+struct Kept {
+    /// Each message's own lines (`trace --raw`, `--explain`).
+    raw_lines: bool,
+    /// Each message's Message-ID: shown by the commands that show messages, not counted by
+    /// `report` and `stats` (a text made per message for nothing).
+    message_ids: bool,
+}
+
+/// What the commands that show messages keep.
+const SHOWN: Kept = Kept {
+    raw_lines: false,
+    message_ids: true,
+};
+
+/// What the commands that only count keep.
+const COUNTED: Kept = Kept {
+    raw_lines: false,
+    message_ids: false,
+};
+
 impl GlobalArgs {
-    fn context(&self, keep_raw: bool) -> Result<Context, UsageError> {
+    fn context(&self, kept: Kept) -> Result<Context, UsageError> {
         let zone = if self.utc {
             TimeZone::UTC
         } else if let Some(name) = &self.tz {
@@ -259,7 +281,8 @@ impl GlobalArgs {
                 },
                 syslog_names: self.syslog_names.clone(),
                 tracker: TrackerConfig {
-                    keep_raw,
+                    keep_raw: kept.raw_lines,
+                    keep_message_ids: kept.message_ids,
                     max_in_flight: self.max_in_flight.max(1),
                     ..TrackerConfig::default()
                 },
@@ -440,27 +463,30 @@ fn run(cli: Cli) -> Result<Finished, Failure> {
     let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout());
     let finished = match cli.command {
         Command::Trace(args) => {
-            let ctx = cli.global.context(args.raw || args.explain)?;
+            let ctx = cli.global.context(Kept {
+                raw_lines: args.raw || args.explain,
+                ..SHOWN
+            })?;
             trace::run(&args, &ctx, &mut out)?
         }
         Command::Messages(args) => {
-            let ctx = cli.global.context(false)?;
+            let ctx = cli.global.context(SHOWN)?;
             messages::run(&args, &ctx, &mut out)?
         }
         Command::Stats(args) => {
-            let ctx = cli.global.context(false)?;
+            let ctx = cli.global.context(COUNTED)?;
             stats::run(&args, &ctx, &mut out)?
         }
         Command::Explain(args) => {
-            let ctx = cli.global.context(false)?;
+            let ctx = cli.global.context(SHOWN)?;
             explain::run(&args, &ctx, &mut out)?
         }
         Command::Follow(args) => {
-            let ctx = cli.global.context(false)?;
+            let ctx = cli.global.context(SHOWN)?;
             follow::run(&args, &ctx, &mut out)?
         }
         Command::Report(args) => {
-            let ctx = cli.global.context(false)?;
+            let ctx = cli.global.context(COUNTED)?;
             report::run(&args, &ctx, &mut out)?
         }
         Command::Completions { shell } => {

@@ -314,7 +314,10 @@ pub struct Message {
     pub from: Option<Text>,
     pub size: Option<u64>,
     pub nrcpt: Option<u32>,
+    /// `None` also when the tracker was told not to keep it (`TrackerConfig::keep_message_ids`).
     pub message_id: Option<Text>,
+    /// cleanup logged the message's Message-ID: its content reached the queue.
+    pub message_id_logged: bool,
     pub ending: Option<Ending>,
     pub ended_at: Option<Stamp>,
     /// Currently in the hold queue.
@@ -369,6 +372,7 @@ impl Message {
             size: None,
             nrcpt: None,
             message_id: None,
+            message_id_logged: false,
             ending: None,
             ended_at: None,
             held: false,

@@ -44,6 +44,9 @@ pub struct TrackerConfig {
     pub linger_secs: i64,
     /// Keep each message's original lines (for `trace --raw`).
     pub keep_raw: bool,
+    /// Keep each message's Message-ID (`Message::message_id`; whether cleanup logged one is
+    /// known either way).
+    pub keep_message_ids: bool,
     /// At most this many messages in memory: past it, the oldest (by last line) are handed on
     /// as they are, and counted — a flood of queue IDs that never complete cannot exhaust
     /// memory.
@@ -62,6 +65,7 @@ impl Default for TrackerConfig {
         TrackerConfig {
             linger_secs: DEFAULT_LINGER_SECS,
             keep_raw: false,
+            keep_message_ids: true,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             max_sessions: DEFAULT_MAX_SESSIONS,
         }
@@ -808,7 +812,7 @@ impl Tracker {
                         let in_data = matches!(stage, b"DATA" | b"BDAT");
                         if m.ending.is_none()
                             && m.nrcpt.is_none()
-                            && (in_data || m.message_id.is_none())
+                            && (in_data || !m.message_id_logged)
                         {
                             m.ending = Some(Ending::Abandoned);
                             m.ended_at = Some(ctx.time);
@@ -930,8 +934,12 @@ impl Tracker {
                 queue_id,
                 message_id,
             } => {
+                let keep = self.config.keep_message_ids;
                 if let Some(m) = self.message(key_of(queue_id), ctx, Birth::MessageId) {
-                    m.message_id = Some(Text::from_bytes(message_id));
+                    m.message_id_logged = true;
+                    if keep {
+                        m.message_id = Some(Text::from_bytes(message_id));
+                    }
                 }
             }
             Event::Pickup {
@@ -1288,7 +1296,7 @@ impl Tracker {
                     matches!(m.origin, Some(Origin::Smtpd) | Some(Origin::Pickup))
                         || (m.removed() && ended_earlier)
                 }
-                Birth::MessageId => m.message_id.is_some() || (m.removed() && ended_earlier),
+                Birth::MessageId => m.message_id_logged || (m.removed() && ended_earlier),
                 Birth::Active => ended_earlier,
             }
         });
@@ -1696,6 +1704,42 @@ mod tests {
             let plain = Texts::default().peer(e);
             assert_eq!(peer, plain);
         }
+    }
+
+    /// Keeps each message's JSON with its Message-ID left out, and how many had one.
+    #[derive(Default)]
+    struct WithoutMessageIds(Vec<String>, usize);
+
+    impl Sink for WithoutMessageIds {
+        fn message(&mut self, mut m: Message) -> ControlFlow<()> {
+            self.1 += usize::from(m.message_id.take().is_some());
+            self.0.push(json::message(&m));
+            ControlFlow::Continue(())
+        }
+    }
+
+    /// Messages tracked without their Message-IDs (`report`, `stats`) are the messages
+    /// tracked with them, but for the Message-ID itself: cleanup's line still counts.
+    #[test]
+    fn messages_without_their_message_ids_are_the_same_messages() {
+        let mut with_ids = 0;
+        for log in &logs() {
+            let (sources, _) = crate::input::sources_from_args(std::slice::from_ref(log));
+            let [mut kept, mut left] = [WithoutMessageIds::default(), Default::default()];
+            let options = |keep_message_ids| {
+                let tracker = super::TrackerConfig {
+                    keep_message_ids,
+                    ..super::TrackerConfig::default()
+                };
+                crate::pipeline::testing::options(1, tracker)
+            };
+            run(&sources, &options(true), &mut kept);
+            run(&sources, &options(false), &mut left);
+            assert_eq!(kept.0, left.0, "{}", log.display());
+            assert_eq!(left.1, 0);
+            with_ids += kept.1;
+        }
+        assert!(with_ids > 1000, "{with_ids}");
     }
 
     #[test]

@@ -360,6 +360,8 @@ fn message(j: MessageJson) -> Result<Message, String> {
     m.from = j.from;
     m.size = j.size;
     m.nrcpt = j.nrcpt;
+    // `follow` keeps Message-IDs: one saved is one cleanup logged.
+    m.message_id_logged = j.message_id.is_some();
     m.message_id = j.message_id;
     m.ending = match j.ending {
         Some(e) => Some(ending(&e).ok_or_else(|| bad("ending", &e))?),
