@@ -973,6 +973,19 @@ fn sigint_ignored_here() -> bool {
         .is_some_and(|mask| mask & (1 << (2 - 1)) != 0)
 }
 
+/// A child from `spawn(copies)` still running `after` its start, with 1, 4, then 16 copies of
+/// its input; `None` when even the most ended sooner.
+fn still_running_after(after: Duration, spawn: impl Fn(usize) -> Child) -> Option<Child> {
+    for copies in [1, 4, 16] {
+        let mut child = spawn(copies);
+        std::thread::sleep(after);
+        if child.try_wait().expect("wait").is_none() {
+            return Some(child);
+        }
+    }
+    None
+}
+
 fn interrupt(child: &mut Child) -> (Duration, ExitStatus) {
     // bash's own `kill`: no procps needed.
     let kill = Command::new("bash")
@@ -1004,28 +1017,38 @@ fn sigint_ends_promptly_without_a_backtrace() {
     std::fs::write(&log, many_messages(100_000)).expect("write");
     let gz = dir.path().join("big.log.1.gz");
     std::fs::write(&gz, gzip(&std::fs::read(&log).expect("read"))).expect("write");
-    for (args, input) in [
-        (
-            vec!["messages", "--json", log.to_str().expect("path")],
-            None,
-        ),
-        (
-            vec!["trace", "r@b.example", gz.to_str().expect("path")],
-            None,
-        ),
-        (vec!["stats", "-"], Some(log.clone())),
+    let (log, gz) = (log.to_str().expect("path"), gz.to_str().expect("path"));
+    for (args, file, stdin) in [
+        (vec!["messages", "--json"], log, false),
+        (vec!["trace", "r@b.example"], gz, false),
+        (vec!["stats", "-"], log, true),
     ] {
-        let mut c = command(&args);
-        c.stdout(Stdio::null()).stderr(Stdio::piped());
-        if let Some(input) = input {
-            c.stdin(std::fs::File::open(input).expect("open"));
-        }
-        let mut child = c.spawn().expect("spawn");
-        std::thread::sleep(Duration::from_millis(300));
-        assert!(
-            child.try_wait().expect("wait").is_none(),
-            "mailtrail {args:?} ended before it could be interrupted; make the input bigger"
-        );
+        let mut child = still_running_after(Duration::from_millis(300), |copies| {
+            // The file named `copies` times, or written that many times into standard input:
+            // a faster build or machine gets more to read, so that it is interrupted mid-run.
+            let mut c = command(&args);
+            if !stdin {
+                c.args(std::iter::repeat_n(file, copies));
+            }
+            c.stdout(Stdio::null()).stderr(Stdio::piped());
+            if stdin {
+                c.stdin(Stdio::piped());
+            }
+            let mut child = c.spawn().expect("spawn");
+            if let Some(mut pipe) = child.stdin.take() {
+                let text = std::fs::read(file).expect("read");
+                // Ends with an error once mailtrail is gone.
+                std::thread::spawn(move || {
+                    for _ in 0..copies {
+                        if pipe.write_all(&text).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            child
+        })
+        .unwrap_or_else(|| panic!("mailtrail {args:?} ended before it could be interrupted"));
         let (took, status) = interrupt(&mut child);
         let mut err = String::new();
         if let Some(mut e) = child.stderr.take() {
