@@ -942,6 +942,9 @@ impl Tracker {
                     m.from = Some(from);
                     m.size = size.or(m.size);
                     m.nrcpt = nrcpt.or(m.nrcpt);
+                    if let Some(n) = nrcpt {
+                        m.expect_recipients(n);
+                    }
                 }
             }
             Event::Removed { queue_id } => {
