@@ -951,6 +951,10 @@ struct Relay {
     /// Read messages, for the tracker to take back as it keeps them: boxed.
     #[allow(clippy::vec_box)]
     returned: Vec<Box<Message>>,
+    /// Vectors that carried read messages back, emptied, for the next chunks' messages: all
+    /// of them are kept (a few, as many as replays in flight), so that a chunk's messages do
+    /// not fill a new vector, growing it from nothing, whenever two came back at once.
+    emptied: Vec<Vec<Finished>>,
     /// The current chunk's lines seen so far.
     lines: usize,
     messages: Vec<Finished>,
@@ -964,6 +968,7 @@ impl Relay {
             to_sink: Some(to_sink),
             read,
             returned: Vec::new(),
+            emptied: Vec::new(),
             lines: 0,
             messages: Vec::new(),
             with_lines,
@@ -1013,15 +1018,15 @@ impl HandOn for Relay {
     }
 
     fn hand_on(&mut self, chunk: Option<Arc<ParsedChunk>>) -> ControlFlow<()> {
-        let mut emptied = None;
         for mut read in self.read.try_iter() {
             self.returned.extend(read.drain(..).map(|(_, _, m)| m));
-            emptied = Some(read);
+            self.emptied.push(read);
         }
         let end = chunk.is_none();
+        let next = self.emptied.pop().unwrap_or_default();
         let replay = Replay {
             chunk: chunk.filter(|_| self.with_lines),
-            messages: std::mem::replace(&mut self.messages, emptied.unwrap_or_default()),
+            messages: std::mem::replace(&mut self.messages, next),
         };
         self.lines = 0;
         // The consumer is gone only when the sink asked to stop.

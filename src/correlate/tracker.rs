@@ -371,10 +371,14 @@ impl Interner {
     }
 
     fn name(&self, id: u32) -> Arc<str> {
-        self.names
-            .get(id as usize)
+        self.shared_name(id)
             .cloned()
             .unwrap_or_else(|| Arc::from(""))
+    }
+
+    /// The name interned as `id`, not counted up (every id handed out has one).
+    fn shared_name(&self, id: u32) -> Option<&Arc<str>> {
+        self.names.get(id as usize)
     }
 }
 
@@ -682,14 +686,18 @@ impl Tracker {
         instance: u32,
         time: Stamp,
     ) -> Box<Message> {
-        let (host, instance) = (self.strings.name(host), self.strings.name(instance));
-        match self.spare.pop() {
-            Some(mut m) => {
+        let names = (
+            self.strings.shared_name(host),
+            self.strings.shared_name(instance),
+        );
+        if let (Some(host), Some(instance)) = names {
+            if let Some(mut m) = self.spare.pop() {
                 m.renew(queue_id, host, instance, time);
-                m
+                return m;
             }
-            None => Box::new(Message::new(queue_id, host, instance, time)),
         }
+        let (host, instance) = (self.strings.name(host), self.strings.name(instance));
+        Box::new(Message::new(queue_id, host, instance, time))
     }
 
     /// Ends the input: every message still held is handed on, ended ones first, then those
@@ -974,6 +982,9 @@ impl Tracker {
                     m.from = Some(from);
                     m.size = size.or(m.size);
                     m.nrcpt = nrcpt.or(m.nrcpt);
+                    if let Some(n) = nrcpt {
+                        m.expect_recipients(n);
+                    }
                 }
             }
             Event::Removed { queue_id } => {
