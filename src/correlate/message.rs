@@ -424,6 +424,7 @@ impl Message {
             size,
             nrcpt,
             message_id,
+            message_id_logged,
             ending,
             ended_at,
             held,
@@ -464,6 +465,7 @@ impl Message {
         *size = None;
         *nrcpt = None;
         *message_id = None;
+        *message_id_logged = false;
         *ending = None;
         *ended_at = None;
         *held = false;
