@@ -263,21 +263,29 @@ pub fn leading_seconds(text: &[u8]) -> Option<(f64, usize)> {
     match text {
         [b'0', next, ..] if !next.is_ascii_digit() && *next != b'.' => return Some((0.0, 1)),
         [units, b'.', tenths, hundredths, next, ..] if !next.is_ascii_digit() => {
-            let digits = [
-                units.wrapping_sub(b'0'),
-                tenths.wrapping_sub(b'0'),
-                hundredths.wrapping_sub(b'0'),
-            ];
-            if digits.iter().all(|&digit| digit < 10) {
-                let [units, tenths, hundredths] = digits.map(u32::from);
-                // The same exact mantissa and one division as the general reading below.
-                let hundredths_count = units * 100 + tenths * 10 + hundredths;
-                return Some((f64::from(hundredths_count) / 100.0, 4));
+            if let Some(seconds) = two_decimals(*units, *tenths, *hundredths) {
+                return Some((seconds, 4));
             }
         }
         _ => {}
     }
     leading_seconds_plain(text)
+}
+
+/// The seconds of `U.TH` (`0.01`) from its three digit bytes; `None` when one is no digit.
+#[inline]
+pub fn two_decimals(units: u8, tenths: u8, hundredths: u8) -> Option<f64> {
+    let digits = [
+        units.wrapping_sub(b'0'),
+        tenths.wrapping_sub(b'0'),
+        hundredths.wrapping_sub(b'0'),
+    ];
+    if digits.iter().any(|&digit| digit >= 10) {
+        return None;
+    }
+    let [units, tenths, hundredths] = digits.map(u32::from);
+    // The same exact mantissa and one division as `leading_seconds_plain`.
+    Some(f64::from(units * 100 + tenths * 10 + hundredths) / 100.0)
 }
 
 /// `leading_seconds` a byte at a time, for every shape.

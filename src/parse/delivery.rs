@@ -4,7 +4,7 @@
 
 use super::bytes::{
     angle_value, find_byte, head16, leading_seconds, parse_seconds, parse_u32, split_once, strip,
-    word, Prefix,
+    two_decimals, word, Prefix,
 };
 use super::queue_id::{lead, Lead, QueueId};
 use crate::event::{Delays, Delivery, DeliveryStatus, Event};
@@ -308,11 +308,20 @@ fn read_delays(text: &[u8]) -> Option<(Delays, &[u8])> {
 
 /// One of the first three numbers of `delays=`, which must end at a slash, and the text after
 /// that slash.
-#[inline]
+// Always inlined: called three times in a row, it was kept out of line and returned through
+// memory.
+#[inline(always)]
 fn stage_before_slash(text: &[u8]) -> Option<(f64, &[u8])> {
-    // `0/`, most stages: matched with its slash, without a reading and a second look.
-    if let [b'0', b'/', rest @ ..] = text {
-        return Some((0.0, rest));
+    // `0/` and `0.01/`, most stages: matched with the slash, without a reading and a second
+    // look.
+    match text {
+        [b'0', b'/', rest @ ..] => return Some((0.0, rest)),
+        [units, b'.', tenths, hundredths, b'/', rest @ ..] => {
+            if let Some(seconds) = two_decimals(*units, *tenths, *hundredths) {
+                return Some((seconds, rest));
+            }
+        }
+        _ => {}
     }
     let (seconds, used) = leading_seconds(text)?;
     Some((seconds, text.get(used..)?.strip_prefix(b"/")?))
