@@ -258,12 +258,39 @@ pub fn parse_seconds(text: &[u8]) -> Option<f64> {
 /// bytes, found in the same pass that reads them. `None` when there are none or more than 18.
 #[inline]
 pub fn leading_seconds(text: &[u8]) -> Option<(f64, usize)> {
-    // A lone `0` — most of the stages of `delays=`, read a byte at a time before.
-    if let [b'0', next, ..] = text {
-        if !next.is_ascii_digit() && *next != b'.' {
-            return Some((0.0, 1));
+    // The two shapes of nearly every `delay=` and `delays=` number, matched whole instead of
+    // a byte at a time: a lone `0`, and `D.DD` (`0.01`).
+    match text {
+        [b'0', next, ..] if !next.is_ascii_digit() && *next != b'.' => return Some((0.0, 1)),
+        [units, b'.', tenths, hundredths, next, ..] if !next.is_ascii_digit() => {
+            if let Some(seconds) = two_decimals(*units, *tenths, *hundredths) {
+                return Some((seconds, 4));
+            }
         }
+        _ => {}
     }
+    leading_seconds_plain(text)
+}
+
+/// The seconds of `U.TH` (`0.01`) from its three digit bytes; `None` when one is no digit.
+#[inline]
+pub fn two_decimals(units: u8, tenths: u8, hundredths: u8) -> Option<f64> {
+    let digits = [
+        units.wrapping_sub(b'0'),
+        tenths.wrapping_sub(b'0'),
+        hundredths.wrapping_sub(b'0'),
+    ];
+    if digits.iter().any(|&digit| digit >= 10) {
+        return None;
+    }
+    let [units, tenths, hundredths] = digits.map(u32::from);
+    // The same exact mantissa and one division as `leading_seconds_plain`.
+    Some(f64::from(units * 100 + tenths * 10 + hundredths) / 100.0)
+}
+
+/// `leading_seconds` a byte at a time, for every shape.
+#[inline]
+fn leading_seconds_plain(text: &[u8]) -> Option<(f64, usize)> {
     let mut mantissa: u64 = 0;
     let mut scale: u32 = 0;
     let mut dot = false;
@@ -580,5 +607,76 @@ mod tests {
         }
         assert_eq!(parse_u64(b"99999999999999999999"), None);
         assert_eq!(parse_u64(b"488"), Some(488));
+    }
+
+    /// `leading_seconds` (with its shortcuts for `0` and `D.DD`) against its plain reading,
+    /// and both against `str::parse::<f64>` for every whole number they take.
+    #[test]
+    fn leading_seconds_shortcuts_read_as_the_plain_way() {
+        fn check(number: &[u8], after: &[u8]) {
+            let text = [number, after].concat();
+            let got = leading_seconds(&text);
+            assert_eq!(got, leading_seconds_plain(&text), "{text:?}");
+            if let Some((seconds, used)) = got {
+                let read = std::str::from_utf8(text.get(..used).unwrap()).unwrap();
+                // `str::parse` wants a digit somewhere (`.` alone reads as zero here), and the
+                // one division is exact only for mantissas below 2^53 (15 digits surely).
+                let digits = read.bytes().filter(u8::is_ascii_digit).count();
+                if read != "." && digits <= 15 {
+                    let want: f64 = read.parse().unwrap();
+                    assert_eq!(seconds.to_bits(), want.to_bits(), "{text:?}");
+                }
+            }
+        }
+        let ends: [&[u8]; 8] = [b"", b"/0", b", dsn=2.0.0", b".", b"5", b"x", b"\xff", b" "];
+        for hundredths in 0..10_000 {
+            let number = format!("{}.{:02}", hundredths / 100, hundredths % 100);
+            for end in ends {
+                check(number.as_bytes(), end);
+                check(format!("{}", hundredths / 100).as_bytes(), end);
+                check(
+                    format!("{}.{}", hundredths / 100, hundredths % 10).as_bytes(),
+                    end,
+                );
+            }
+        }
+        let odd: [&[u8]; 14] = [
+            b"",
+            b".",
+            b"0",
+            b"00",
+            b"0.",
+            b"5.",
+            b".5",
+            b"0.0.1",
+            b"1..2",
+            b"a.12",
+            b"1.a2",
+            b"99999999999999999",
+            b"123456789012345678",
+            b"0.0000000000000001",
+        ];
+        for number in odd {
+            for end in ends {
+                check(number, end);
+            }
+        }
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..50_000 {
+            crate::parse::bytes::xorshift(&mut state);
+            let len = (state % 19) as usize + 1;
+            let dot = (state >> 8) as usize % (len + 1);
+            let text: Vec<u8> = (0..len)
+                .map(|i| {
+                    let digit = (state.rotate_left(i as u32 * 5) % 10) as u8;
+                    if i == dot {
+                        b'.'
+                    } else {
+                        b'0' + digit
+                    }
+                })
+                .collect();
+            check(&text, b"/");
+        }
     }
 }

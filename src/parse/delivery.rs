@@ -4,7 +4,7 @@
 
 use super::bytes::{
     angle_value, find_byte, head16, leading_seconds, parse_seconds, parse_u32, split_once, strip,
-    word, Prefix,
+    two_decimals, word, Prefix,
 };
 use super::queue_id::{lead, Lead, QueueId};
 use crate::event::{Delays, Delivery, DeliveryStatus, Event};
@@ -290,18 +290,11 @@ fn parse_delays(value: &[u8]) -> Option<Delays> {
 /// `a/b/c/d` at the start of `text`, read left to right, each number in the pass that finds
 /// the slash after it; the delays and the text after the fourth number.
 fn read_delays(text: &[u8]) -> Option<(Delays, &[u8])> {
-    let mut parts = [0.0; 4];
-    let mut rest = text;
-    for (i, part) in parts.iter_mut().enumerate() {
-        let (seconds, used) = leading_seconds(rest)?;
-        *part = seconds;
-        rest = rest.get(used..).unwrap_or_default();
-        // The others must end at a slash.
-        if i < 3 {
-            rest = rest.strip_prefix(b"/")?;
-        }
-    }
-    let [before_qmgr, in_qmgr, conn_setup, transmission] = parts;
+    let (before_qmgr, rest) = stage_before_slash(text)?;
+    let (in_qmgr, rest) = stage_before_slash(rest)?;
+    let (conn_setup, rest) = stage_before_slash(rest)?;
+    let (transmission, used) = leading_seconds(rest)?;
+    let rest = rest.get(used..).unwrap_or_default();
     Some((
         Delays {
             before_qmgr,
@@ -311,6 +304,27 @@ fn read_delays(text: &[u8]) -> Option<(Delays, &[u8])> {
         },
         rest,
     ))
+}
+
+/// One of the first three numbers of `delays=`, which must end at a slash, and the text after
+/// that slash.
+// Always inlined: called three times in a row, it was kept out of line and returned through
+// memory.
+#[inline(always)]
+fn stage_before_slash(text: &[u8]) -> Option<(f64, &[u8])> {
+    // `0/` and `0.01/`, most stages: matched with the slash, without a reading and a second
+    // look.
+    match text {
+        [b'0', b'/', rest @ ..] => return Some((0.0, rest)),
+        [units, b'.', tenths, hundredths, b'/', rest @ ..] => {
+            if let Some(seconds) = two_decimals(*units, *tenths, *hundredths) {
+                return Some((seconds, rest));
+            }
+        }
+        _ => {}
+    }
+    let (seconds, used) = leading_seconds(text)?;
+    Some((seconds, text.get(used..)?.strip_prefix(b"/")?))
 }
 
 /// The ID in `… queued as ID` (the last one: a filter's reply may quote the next hop's).
