@@ -11,8 +11,8 @@
 //! from `SINK_THREAD_FROM` threads on: it is handed each chunk with the messages finished
 //! among its lines, and sees the same calls in the same order. A sink whose work on the lines
 //! needs only the lines (`Sink::halves`) has that half run on the parsing thread, from
-//! `LINE_HALF_FROM` threads on, and its rest there too when it needs nothing of the tracker's,
-//! from `REST_ON_PARSING_THREAD_FROM` until `SINK_THREAD_FROM`. `run` decides what runs where.
+//! `LINE_HALF_FROM` threads on, and its rest on the correlating thread. `run` decides what
+//! runs where.
 
 use crate::correlate::{LineContext, Message, Tracker, TrackerConfig, TrackerCounts};
 use crate::envelope::StampCache;
@@ -452,24 +452,21 @@ pub const SINK_THREAD_FROM: usize = 3;
 /// `report` over 100k lines with two threads: the correlating thread 210 M instructions → 179 M,
 /// the parsing thread 158 M → 186 M (the report's line half is 26 M there, its hand-over 2 M).
 /// Raise it when parsing is the slower half.
+///
+/// The rest of such a sink stays on the correlating thread, which finishes the messages: it
+/// reads them while they are in its cache. From session 5 to 6 it ran on the parsing thread,
+/// fed the finished messages through a `Relay` (the correlating thread was then the busier);
+/// once parsing got cheaper (`report`, 100k lines: parsing thread 152 M instructions, the
+/// correlating one 98 M), that thread was the busier, and the rest back here took `report` on
+/// the 1M-line log from 2.85 × `grep -c status=` to 2.69 × (medians of 31 runs, taken in
+/// turn, three times), its CPU time 4 % lower.
 pub const LINE_HALF_FROM: usize = 2;
-
-/// From this many threads on (below `SINK_THREAD_FROM`), the rest of a sink split in halves
-/// runs on the parsing thread too, after its line half, when it can (`Sink::off_thread`): the
-/// correlating thread hands it each chunk's finished messages, as to a sink thread. `report`
-/// on the 1M-line log with two threads: the busier thread's CPU samples 9 % fewer (the
-/// correlating thread's 828 → 651, the parsing thread's 522 → 751, mean of 6 runs), wall
-/// time 0 to 10 % less (noisy: 0.36 s → 0.35 s on a quiet machine), user time 4 % more; over
-/// 100k lines, the correlating thread 164 M instructions → 123 M, the parsing thread 156 M
-/// → 199 M (it runs more per cycle). The line half on the correlating thread instead
-/// (151 M and 171 M) measured no better.
-pub const REST_ON_PARSING_THREAD_FROM: usize = 2;
 
 /// Reads every source in order through one tracker into `sink`. What runs where is decided
 /// here: with one thread, everything on the caller's; from two, parsing on a thread of its
-/// own, with the sink's line half from `LINE_HALF_FROM` and its rest from
-/// `REST_ON_PARSING_THREAD_FROM`; from `SINK_THREAD_FROM`, the rest of the sink on a thread of
-/// its own instead, when it can (`Sink::off_thread`); the tracker on the caller's.
+/// own, with the sink's line half from `LINE_HALF_FROM`; from `SINK_THREAD_FROM`, the rest of
+/// the sink on a thread of its own, when it can (`Sink::off_thread`); the tracker, and the
+/// rest of the sink below `SINK_THREAD_FROM`, on the caller's.
 pub fn run(sources: &[Source], options: &Options, sink: &mut dyn Sink) -> Outcome {
     if options.threads <= 1 {
         return run_inline(sources, options, Correlator::new(options, sink));
@@ -479,7 +476,7 @@ pub fn run(sources: &[Source], options: &Options, sink: &mut dyn Sink) -> Outcom
     } else {
         None
     };
-    let (mut lines, rest): (Option<&mut dyn LineSink>, &mut dyn Sink) = match split {
+    let (lines, rest): (Option<&mut dyn LineSink>, &mut dyn Sink) = match split {
         Some(Halves { lines, rest }) => (Some(lines), rest),
         None => (None, sink),
     };
@@ -488,14 +485,9 @@ pub fn run(sources: &[Source], options: &Options, sink: &mut dyn Sink) -> Outcom
             return run_with_sink_thread(sources, options, lines, rest);
         }
     }
-    if options.threads >= REST_ON_PARSING_THREAD_FROM {
-        if let (Some(lines), Some(rest)) = (lines.as_deref_mut(), rest.off_thread()) {
-            return run_with_rest_on_parsing_thread(sources, options, lines, rest);
-        }
-    }
     let mut correlator = Correlator::new(options, rest);
     correlator.shows_lines = lines.is_none();
-    run_threaded(sources, options, lines, None, correlator)
+    run_threaded(sources, options, lines, correlator)
 }
 
 /// Reads only the lines a prefilter selected (`crate::prefilter`), in their order, with the
@@ -625,13 +617,11 @@ const CHUNK_LINES: usize = 512;
 /// Chunks in flight between the threads.
 const CHUNKS_AHEAD: usize = 4;
 
-/// `lines`: the sink's line half, run on the parsing thread; `rest`: the rest of the sink, run
-/// there too, fed by the correlator's `Relay`.
-fn run_threaded<'a, S: HandOn + ?Sized>(
+/// `lines`: the sink's line half, run on the parsing thread.
+fn run_threaded<S: HandOn + ?Sized>(
     sources: &[Source],
     options: &Options,
-    lines: Option<&'a mut dyn LineSink>,
-    rest: Option<Replayer<'a>>,
+    lines: Option<&mut dyn LineSink>,
     mut correlator: Correlator<'_, S>,
 ) -> Outcome {
     let (tx, rx) = mpsc::sync_channel::<Handover>(CHUNKS_AHEAD);
@@ -642,13 +632,10 @@ fn run_threaded<'a, S: HandOn + ?Sized>(
         let mut to_correlator = ChunkSender {
             tx,
             lines,
-            rest,
             names: names.clone(),
-            stopped: false,
         };
         let reader = scope.spawn(move || {
             parse_sources(sources, &parser, &time, &mut to_correlator);
-            to_correlator.finish()
         });
         let mut errors = Vec::new();
         let mut stopped = false;
@@ -674,10 +661,10 @@ fn run_threaded<'a, S: HandOn + ?Sized>(
         }
         // Dropping the receiver makes the parsing thread's next hand-over fail: it stops.
         drop(rx);
-        // Before the join: a sink's rest on the parsing thread is replayed the last messages
-        // and let go there once the correlator has handed them on.
-        let outcome = correlator.finish(errors, stopped, sources);
-        joined(outcome, reader)
+        reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        correlator.finish(errors, stopped, sources)
     })
 }
 
@@ -694,15 +681,11 @@ fn joined(outcome: Outcome, thread: std::thread::ScopedJoinHandle<'_, bool>) -> 
 }
 
 /// The parsing thread's end of the hand-over: each chunk goes to the correlating thread, then
-/// its lines to the sink's line half, if it has one, while the correlating thread works, then
-/// the messages the correlating thread finished since to the sink's rest, if it runs here.
+/// its lines to the sink's line half, if it has one, while the correlating thread works.
 struct ChunkSender<'a> {
     tx: mpsc::SyncSender<Handover>,
     lines: Option<&'a mut dyn LineSink>,
-    rest: Option<Replayer<'a>>,
     names: Vec<Arc<str>>,
-    /// The correlating thread or the sink's rest asked to stop.
-    stopped: bool,
 }
 
 impl ChunkSender<'_> {
@@ -712,7 +695,6 @@ impl ChunkSender<'_> {
             _ => None,
         };
         if self.tx.send(handover).is_err() {
-            self.stopped = true;
             return ControlFlow::Break(());
         }
         if let (Some(chunk), Some(sink)) = (chunk, self.lines.as_deref_mut()) {
@@ -724,28 +706,7 @@ impl ChunkSender<'_> {
                 sink.line(&view(name, line));
             }
         }
-        if let Some(rest) = self.rest.as_mut() {
-            if rest.replay_waiting().is_break() {
-                self.stopped = true;
-                return ControlFlow::Break(());
-            }
-        }
         ControlFlow::Continue(())
-    }
-
-    /// At the end of the input: lets the correlating thread finish, and replays the messages
-    /// it hands on until then to the sink's rest. Returns whether the rest asked to stop.
-    fn finish(self) -> bool {
-        let ChunkSender {
-            tx, rest, stopped, ..
-        } = self;
-        drop(tx);
-        match rest {
-            // Once the run stopped, nothing more is replayed.
-            Some(rest) if stopped => rest.stopped,
-            Some(rest) => rest.replay_all(),
-            None => false,
-        }
     }
 }
 
@@ -945,7 +906,7 @@ const REPLAYS_AHEAD: usize = 4;
 /// from 7 %), and every shared text's count moves between the cores.
 struct Relay {
     /// Closed after the last replay, at the end of the input.
-    to_sink: Option<ToSink>,
+    to_sink: Option<mpsc::SyncSender<Replay>>,
     /// Read messages, with the vectors that carried them (reused).
     read: mpsc::Receiver<Vec<Finished>>,
     /// Read messages, for the tracker to take back as it keeps them: boxed.
@@ -958,12 +919,10 @@ struct Relay {
     /// The current chunk's lines seen so far.
     lines: usize,
     messages: Vec<Finished>,
-    /// Whether the consumer is replayed each chunk's lines too, or only the messages.
-    with_lines: bool,
 }
 
 impl Relay {
-    fn new(to_sink: ToSink, read: mpsc::Receiver<Vec<Finished>>, with_lines: bool) -> Relay {
+    fn new(to_sink: mpsc::SyncSender<Replay>, read: mpsc::Receiver<Vec<Finished>>) -> Relay {
         Relay {
             to_sink: Some(to_sink),
             read,
@@ -971,23 +930,6 @@ impl Relay {
             emptied: Vec::new(),
             lines: 0,
             messages: Vec::new(),
-            with_lines,
-        }
-    }
-}
-
-/// The channel of replays to the consumer: bounded to a thread of its own; unbounded to the
-/// parsing thread (`run_with_rest_on_parsing_thread` says why).
-enum ToSink {
-    Bounded(mpsc::SyncSender<Replay>),
-    Unbounded(mpsc::Sender<Replay>),
-}
-
-impl ToSink {
-    fn send(&self, replay: Replay) -> Result<(), mpsc::SendError<Replay>> {
-        match self {
-            ToSink::Bounded(tx) => tx.send(replay),
-            ToSink::Unbounded(tx) => tx.send(replay),
         }
     }
 }
@@ -1025,7 +967,7 @@ impl HandOn for Relay {
         let end = chunk.is_none();
         let next = self.emptied.pop().unwrap_or_default();
         let replay = Replay {
-            chunk: chunk.filter(|_| self.with_lines),
+            chunk,
             messages: std::mem::replace(&mut self.messages, next),
         };
         self.lines = 0;
@@ -1060,12 +1002,11 @@ fn run_with_sink_thread(
     let replayer = Replayer::new(names, replays, to_drop, sink);
     std::thread::scope(|scope| {
         let consumer = scope.spawn(|| replayer.replay_all());
-        let mut relay = Relay::new(ToSink::Bounded(to_sink), read, true);
+        let mut relay = Relay::new(to_sink, read);
         let outcome = run_threaded(
             sources,
             options,
             lines,
-            None,
             Correlator::new(options, &mut relay),
         );
         // Closed already unless the run stopped; the messages the sink's thread sends back
@@ -1073,29 +1014,6 @@ fn run_with_sink_thread(
         relay.to_sink = None;
         joined(outcome, consumer)
     })
-}
-
-/// Two threads, with the rest of a split sink (`Sink::halves`) on the parsing thread after
-/// its line half: the correlating thread, which sets the wall time, keeps only the tracker.
-fn run_with_rest_on_parsing_thread(
-    sources: &[Source],
-    options: &Options,
-    lines: &mut dyn LineSink,
-    rest: &mut dyn ReadOnlySink,
-) -> Outcome {
-    let names: Vec<Arc<str>> = sources.iter().map(|s| Arc::from(s.name.as_str())).collect();
-    // Unbounded: bounded, the parsing thread could wait to hand over a chunk while the
-    // correlating thread waited to send a replay. Yet it never holds more than a replay per
-    // chunk in flight and two (CHUNKS_AHEAD + 2): the parsing thread empties it after every
-    // hand-over, and the correlating thread sends one per chunk it took.
-    let (to_sink, replays) = mpsc::channel::<Replay>();
-    let (to_drop, read) = mpsc::channel::<Vec<Finished>>();
-    let replayer = Replayer::new(names, replays, to_drop, rest);
-    // The rest is shown no lines (it does not depend on them): the replays carry none.
-    let mut relay = Relay::new(ToSink::Unbounded(to_sink), read, false);
-    let mut correlator = Correlator::new(options, &mut relay);
-    correlator.shows_lines = false;
-    run_threaded(sources, options, Some(lines), Some(replayer), correlator)
 }
 
 /// The consumer's end of a `Relay`: replays each chunk's lines with the messages finished
@@ -1132,14 +1050,6 @@ impl<'a> Replayer<'a> {
         let _ = self.to_drop.send(replay.messages);
         self.stopped = flow.is_break();
         flow
-    }
-
-    /// Replays what has come, without waiting for more.
-    fn replay_waiting(&mut self) -> ControlFlow<()> {
-        while let Ok(replay) = self.replays.try_recv() {
-            self.replay(replay)?;
-        }
-        ControlFlow::Continue(())
     }
 
     /// Replays everything until the correlating thread closes the channel. Returns whether
@@ -1348,19 +1258,18 @@ mod tests {
             one.1
         );
         assert_eq!(seen(LINE_HALF_FROM), one);
-        assert_eq!(seen(REST_ON_PARSING_THREAD_FROM), one);
         assert_eq!(seen(SINK_THREAD_FROM), one);
     }
 
     #[test]
-    fn with_two_threads_both_halves_of_a_read_only_sink_run_on_the_parsing_thread() {
+    fn with_two_threads_the_line_half_runs_on_the_parsing_thread_and_the_rest_on_the_callers() {
         let caller = Threads(vec![std::thread::current().id()]);
         let (one, _) = run_split(1, None);
         assert_eq!((&one.lines.1, &one.messages.1), (&caller, &caller));
-        let (two, _) = run_split(REST_ON_PARSING_THREAD_FROM, None);
+        let (two, _) = run_split(LINE_HALF_FROM, None);
         assert_eq!(two.lines.1 .0.len(), 1);
         assert_ne!(two.lines.1, caller);
-        assert_eq!(two.messages.1, two.lines.1);
+        assert_eq!(two.messages.1, caller);
     }
 
     #[test]
@@ -1368,7 +1277,7 @@ mod tests {
         let (all, _) = run_split(1, None);
         let stop_after = 5;
         let first = all.messages.0.get(..stop_after).unwrap();
-        for threads in [1, REST_ON_PARSING_THREAD_FROM, SINK_THREAD_FROM] {
+        for threads in [1, LINE_HALF_FROM, SINK_THREAD_FROM] {
             let (split, outcome) = run_split(threads, Some(stop_after));
             assert!(outcome.stopped, "{threads} threads");
             assert_eq!(split.messages.0, first, "{threads} threads");
@@ -1445,7 +1354,7 @@ mod tests {
         assert!(one.len() > 48_000, "{}", one.len());
         assert!(one.iter().any(|(_, _, raw)| raw.len() == 600 * 1024));
         assert!(one.last().unwrap().2.ends_with(b"newline\r"));
-        for threads in [REST_ON_PARSING_THREAD_FROM, SINK_THREAD_FROM] {
+        for threads in [LINE_HALF_FROM, SINK_THREAD_FROM] {
             assert!(lines(threads) == one, "{threads} threads");
         }
     }
