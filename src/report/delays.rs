@@ -285,9 +285,7 @@ mod tests {
         let domains: Vec<String> = (0..9).map(|i| format!("d{i}.example")).collect();
         let mut state = 0x2545_f491_4f6c_dd1d_u64;
         for i in 0..5000u32 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            crate::parse::bytes::xorshift(&mut state);
             let r = state;
             let x = |shift: u32| f64::from(((r >> shift) % 3000) as u32) / 100.0;
             let stages = (i % 7 != 0).then(|| Stages4 {
