@@ -351,7 +351,7 @@ fn pid_and_text(rest: &[u8]) -> Option<(Option<u32>, &[u8])> {
 }
 
 /// A pid of one to seven digits and its `]`, read as one word: most lines'. Where its `]`
-/// stands and the pid; `None` for anything else, which `tag_and_pid` reads the long way.
+/// stands and the pid; `None` for anything else, which `pid_and_text` reads the long way.
 fn short_pid(text: &[u8]) -> Option<(usize, Option<u32>)> {
     let word = word_at(text, 0)?;
     let digits = in_range(word & LOWS, b'0', b'9') & !word;
@@ -515,9 +515,7 @@ impl Origins {
         // A line shorter than an origin reads as zeros where the origin's last byte (the
         // tag's end, never zero) stands: only lines holding all its bytes match it.
         for origin in &self.recent {
-            if head[0] & origin.mask[0] == origin.head[0]
-                && head[1] & origin.mask[1] == origin.head[1]
-            {
+            if origin.starts(&head) {
                 let (host, program, after) = origin.parts(rest);
                 return Some((host, program, after, origin.class));
             }
@@ -560,6 +558,13 @@ impl Origins {
 }
 
 impl Origin {
+    /// Whether a line whose first 32 bytes (after its stamp) are `head` starts with this
+    /// origin's bytes.
+    #[inline]
+    fn starts(&self, head: &[u128; 2]) -> bool {
+        head[0] & self.mask[0] == self.head[0] && head[1] & self.mask[1] == self.head[1]
+    }
+
     /// The host, the program and the text from the tag's end of a line starting with this
     /// origin's bytes.
     #[inline]
@@ -783,9 +788,7 @@ mod tests {
             b"h postfix/smtpd[1]: x",
         ] {
             let head = head32(rest);
-            assert!(
-                head[0] & none.mask[0] != none.head[0] || head[1] & none.mask[1] != none.head[1]
-            );
+            assert!(!none.starts(&head));
             assert_eq!(
                 Origins::default()
                     .read(rest, |_| 7)
@@ -847,10 +850,8 @@ mod tests {
             let fresh = parse(&line);
             let before = cache.origins.recent;
             assert_eq!(parse_with(&line, &mut cache), fresh, "{line:?}");
-            hits += usize::from(before.iter().any(|o| {
-                let head = head32(line.get(16..).unwrap_or_default());
-                head[0] & o.mask[0] == o.head[0] && head[1] & o.mask[1] == o.head[1]
-            }));
+            let head = head32(line.get(16..).unwrap_or_default());
+            hits += usize::from(before.iter().any(|o| o.starts(&head)));
         }
         // Most lines were read through a kept origin.
         assert!(hits > 8_000, "{hits}");
